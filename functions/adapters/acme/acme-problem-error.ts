@@ -1,0 +1,14 @@
+import type { AcmeProblem } from '../../domain/acme-problem.ts';
+
+/** A CA answer that was a problem document; keeps what acme-client's plain Errors lose. */
+export class AcmeProblemError extends Error {
+  constructor(
+    readonly problem: AcmeProblem,
+    readonly httpStatus: number,
+    /** When the CA said to come back (Retry-After), as an ISO instant. */
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`${problem.type}: ${problem.detail ?? 'no detail'}`);
+    this.name = 'AcmeProblemError';
+  }
+}

@@ -1,0 +1,24 @@
+import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
+import { splitPemChain, type CertificateBundle, type CertificateStore } from './certificate-store.ts';
+
+export class AcmCertificateStore implements CertificateStore {
+  constructor(private readonly client: ACMClient) {}
+
+  async install(bundle: CertificateBundle, replaceArn?: string): Promise<string> {
+    const [leaf, ...intermediates] = splitPemChain(bundle.chainPem);
+    if (!leaf) throw new Error(`the CA returned no certificate for ${bundle.hostname}`);
+    const encode = (pem: string) => Buffer.from(pem);
+    const { CertificateArn } = await this.client.send(
+      new ImportCertificateCommand({
+        Certificate: encode(leaf),
+        CertificateChain: intermediates.length ? encode(intermediates.join('\n')) : undefined,
+        PrivateKey: encode(bundle.privateKeyPem),
+        CertificateArn: replaceArn,
+        // ACM refuses tags on a re-import.
+        Tags: replaceArn ? undefined : [{ Key: 'hostname', Value: bundle.hostname }, { Key: 'managed-by', Value: 'acm-automation' }],
+      }),
+    );
+    if (!CertificateArn) throw new Error(`ACM returned no ARN for ${bundle.hostname}`);
+    return CertificateArn;
+  }
+}

@@ -1,0 +1,80 @@
+// The event log on DynamoDB: one item per event, keyed (streamId, version). A
+// conditional put is the optimistic lock; several events go in one transaction.
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConcurrencyError } from '../../domain/errors.ts';
+import { SCHEMA_VERSION, type DomainEvent, type RecordedEvent } from '../../domain/events.ts';
+import type { AppendContext, EventStore } from './event-store.ts';
+
+const APPEND_ONLY = 'attribute_not_exists(streamId)';
+
+export class DynamoDbEventStore implements EventStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async read(streamId: string): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'streamId = :streamId',
+          ExpressionAttributeValues: { ':streamId': { S: streamId } },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) events.push(unmarshall(item) as RecordedEvent);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
+  async append(streamId: string, expectedVersion: number, events: DomainEvent[], context: AppendContext): Promise<RecordedEvent[]> {
+    const recorded = events.map(
+      (event, index): RecordedEvent => ({
+        ...event,
+        streamId,
+        version: expectedVersion + index + 1,
+        at: context.at,
+        schemaVersion: SCHEMA_VERSION,
+        correlationId: context.correlationId,
+        ...(context.causationId && { causationId: context.causationId }),
+      }),
+    );
+    const puts = recorded.map((event) => ({
+      TableName: this.tableName,
+      Item: marshall(event, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+      ConditionExpression: APPEND_ONLY,
+    }));
+    try {
+      if (puts.length === 1) await this.client.send(new PutItemCommand(puts[0]!));
+      else if (puts.length > 1) await this.client.send(new TransactWriteItemsCommand({ TransactItems: puts.map((Put) => ({ Put })) }));
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConcurrencyError(`stream ${streamId} moved past version ${expectedVersion}`);
+      }
+      throw error;
+    }
+    return recorded;
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  if (error instanceof ConditionalCheckFailedException) return true;
+  return (
+    error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
+  );
+}

@@ -1,0 +1,42 @@
+// The status projection table: one row per (app, hostname), written only by the
+// projector, each row stamped with the stream version it reflects.
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DomainStatus } from '../../domain/status.ts';
+
+export class StatusStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Writes the row unless a newer version is already there (stream records can arrive late or twice). */
+  async save(app: string, status: DomainStatus, version: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ app, ...status, version }, { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(app) OR version < :version',
+          ExpressionAttributeValues: { ':version': { N: String(version) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async listApp(app: string): Promise<DomainStatus[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'app = :app',
+        ExpressionAttributeValues: { ':app': { S: app } },
+      }),
+    );
+    return Items.map((item) => {
+      const { app: _app, version: _version, ...status } = unmarshall(item);
+      return status as DomainStatus;
+    });
+  }
+}

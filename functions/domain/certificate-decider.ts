@@ -1,0 +1,236 @@
+// The decider of one domain's certificate stream: decide(command, state, now, policy) -> events,
+// evolve(state, event) -> state. Steps run at least once, so every command that a
+// step issues is idempotent: an outcome the attempt already has decides no event.
+import type { DnsAnswer, DomainEvent, IssuanceTrigger } from './events.ts';
+import type { FailureReason } from './failure-reasons.ts';
+import { DomainNotFoundError, StaleAttemptError } from './errors.ts';
+
+/** How far the current attempt got, in workflow order. */
+const STAGES = ['requested', 'dns-verified', 'order-created', 'challenge-published', 'challenge-validated', 'installed'] as const;
+export type Stage = (typeof STAGES)[number];
+
+const STAGE_REACHED_BY: Partial<Record<DomainEvent['type'], Stage>> = {
+  DnsVerified: 'dns-verified',
+  OrderCreated: 'order-created',
+  ChallengePublished: 'challenge-published',
+  ChallengeValidated: 'challenge-validated',
+  CertificateInstalled: 'installed',
+};
+
+export interface Order {
+  orderUrl: string;
+  authorizationUrl: string;
+  challengeUrl: string;
+  token: string;
+}
+
+export interface Failure {
+  reason?: FailureReason;
+  message: string;
+  final: boolean;
+}
+
+export interface Attempt {
+  number: number;
+  trigger: IssuanceTrigger;
+  stage: Stage;
+  order?: Order;
+  /** The latest failure of this attempt; cleared when it succeeds. */
+  failure?: Failure;
+  /** When this attempt first failed: the failing window counts from here. */
+  failingSince?: string;
+  failures: number;
+  /** True once the attempt ended (installed, or failed for good). */
+  closed: boolean;
+  lastEventType: DomainEvent['type'];
+}
+
+export interface InstalledCertificate {
+  certificateArn: string;
+  notAfter: string;
+}
+
+export interface DomainState {
+  version: number;
+  domain?: { app: string; hostname: string; dnsTarget: string };
+  removed: boolean;
+  attempt?: Attempt;
+  certificate?: InstalledCertificate;
+  updatedAt?: string;
+}
+
+export const initialState: DomainState = { version: 0, removed: false };
+
+export interface IssuedCertificate {
+  serialNumber: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint256: string;
+}
+
+/** Progress a workflow step reports; each one is a single event of the attempt. */
+export type StepOutcome = Extract<
+  DomainEvent,
+  { type: 'DnsVerified' | 'OrderCreated' | 'ChallengePublished' | 'ChallengeValidated' }
+>;
+
+/** How long a domain may keep failing before we stop, and how long to wait between tries. */
+export interface RetryPolicy {
+  failingWindowMs: number;
+  firstRetryDelayMs: number;
+  maxRetryDelayMs: number;
+}
+
+export interface FailureReport {
+  attempt: number;
+  reason?: FailureReason;
+  message: string;
+  retryable: boolean;
+  problem?: unknown;
+  /** The DNS answers, when the failure is the DNS pre-flight's verdict. */
+  dnsAnswers?: DnsAnswer[];
+}
+
+export type DomainCommand =
+  | { type: 'AddDomain'; app: string; hostname: string; dnsTarget: string }
+  | { type: 'RequestIssuance'; trigger: IssuanceTrigger }
+  | { type: 'RecordStepOutcome'; outcome: StepOutcome }
+  | { type: 'RecordFailure'; failure: FailureReport }
+  | { type: 'RecordCertificate'; attempt: number; certificate: IssuedCertificate; certificateArn: string };
+
+export function decide(command: DomainCommand, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
+  switch (command.type) {
+    case 'AddDomain':
+      if (state.domain && !state.removed) return [];
+      return [{ type: 'DomainAdded', data: { app: command.app, hostname: command.hostname, dnsTarget: command.dnsTarget } }];
+    case 'RequestIssuance': {
+      requireDomain(state);
+      // Never two attempts at once: a request while one runs is the same request.
+      if (state.attempt && !state.attempt.closed) return [];
+      const attempt = (state.attempt?.number ?? 0) + 1;
+      return [{ type: 'IssuanceRequested', data: { attempt, trigger: command.trigger } }];
+    }
+    case 'RecordStepOutcome': {
+      const attempt = requireCurrentAttempt(state, command.outcome.data.attempt);
+      return alreadyRecorded(attempt, command.outcome.type) ? [] : [command.outcome];
+    }
+    case 'RecordFailure': {
+      const { attempt: number, dnsAnswers, ...failure } = command.failure;
+      const attempt = requireCurrentAttempt(state, number);
+      if (alreadyRecorded(attempt, 'IssuanceFailed')) return [];
+      const failingSince = attempt.failingSince ?? now.toISOString();
+      const final = !failure.retryable || now.getTime() - Date.parse(failingSince) >= policy.failingWindowMs;
+      const issuanceFailed: DomainEvent = { type: 'IssuanceFailed', data: { attempt: number, ...failure, final } };
+      if (!dnsAnswers || !failure.reason) return [issuanceFailed];
+      const dnsCheckFailed: DomainEvent = {
+        type: 'DnsCheckFailed',
+        data: { attempt: number, reason: failure.reason, message: failure.message, answers: dnsAnswers },
+      };
+      return [dnsCheckFailed, issuanceFailed];
+    }
+    case 'RecordCertificate': {
+      const attempt = requireCurrentAttempt(state, command.attempt);
+      if (alreadyRecorded(attempt, 'CertificateInstalled')) return [];
+      return [
+        { type: 'CertificateIssued', data: { attempt: command.attempt, ...command.certificate } },
+        {
+          type: 'CertificateInstalled',
+          data: { attempt: command.attempt, certificateArn: command.certificateArn, notAfter: command.certificate.notAfter },
+        },
+      ];
+    }
+  }
+}
+
+function requireDomain(state: DomainState): NonNullable<DomainState['domain']> {
+  if (!state.domain || state.removed) throw new DomainNotFoundError('the domain is not managed (never added, or removed)');
+  return state.domain;
+}
+
+function requireCurrentAttempt(state: DomainState, attemptNumber: number): Attempt {
+  requireDomain(state);
+  const attempt = state.attempt;
+  if (!attempt || attempt.number !== attemptNumber) {
+    throw new StaleAttemptError(`attempt ${attemptNumber} is not the current attempt (${attempt?.number ?? 'none'})`);
+  }
+  return attempt;
+}
+
+/** A retried step must not record its outcome twice. */
+function alreadyRecorded(attempt: Attempt, type: DomainEvent['type']): boolean {
+  if (attempt.closed) return true;
+  const stage = STAGE_REACHED_BY[type];
+  if (stage) return STAGES.indexOf(attempt.stage) >= STAGES.indexOf(stage);
+  // Failures are facts of a moment: the same failure twice in a row is one retried step.
+  return attempt.lastEventType === type;
+}
+
+export function evolve(state: DomainState, event: DomainEvent & { at?: string }): DomainState {
+  const next: DomainState = { ...state, version: state.version + 1, updatedAt: event.at ?? state.updatedAt };
+  switch (event.type) {
+    case 'DomainAdded':
+      return { ...next, domain: event.data, removed: false };
+    case 'DomainRemoved':
+      return { ...next, removed: true };
+    case 'IssuanceRequested':
+      return {
+        ...next,
+        attempt: {
+          number: event.data.attempt,
+          trigger: event.data.trigger,
+          stage: 'requested',
+          closed: false,
+          failures: 0,
+          lastEventType: event.type,
+        },
+      };
+    case 'CertificateIssued':
+      return withAttempt(next, event.type, {});
+    case 'CertificateInstalled':
+      return {
+        ...withAttempt(next, event.type, { stage: 'installed', closed: true, failure: undefined }),
+        certificate: { certificateArn: event.data.certificateArn, notAfter: event.data.notAfter },
+      };
+    case 'OrderCreated': {
+      const { attempt: _attempt, ...order } = event.data;
+      return withAttempt(next, event.type, { stage: 'order-created', order });
+    }
+    case 'DnsVerified':
+    case 'ChallengePublished':
+    case 'ChallengeValidated':
+      return withAttempt(next, event.type, { stage: STAGE_REACHED_BY[event.type] });
+    case 'DnsCheckFailed':
+      return withAttempt(next, event.type, {});
+    case 'IssuanceFailed': {
+      const { reason, message, final } = event.data;
+      const attempt = next.attempt;
+      // A failure that is not final restarts the attempt from the DNS check.
+      return withAttempt(next, event.type, {
+        stage: 'requested',
+        order: undefined,
+        failure: { reason, message, final },
+        closed: final,
+        failingSince: attempt?.failingSince ?? event.at,
+        failures: (attempt?.failures ?? 0) + 1,
+      });
+    }
+  }
+}
+
+/** Exponential backoff between tries of a failing attempt. */
+export function retryDelayMs(state: DomainState, policy: RetryPolicy): number {
+  const failures = Math.max(1, state.attempt?.failures ?? 1);
+  return Math.min(policy.firstRetryDelayMs * 2 ** (failures - 1), policy.maxRetryDelayMs);
+}
+
+function withAttempt(state: DomainState, lastEventType: DomainEvent['type'], change: Partial<Attempt>): DomainState {
+  if (!state.attempt) return state;
+  return { ...state, attempt: { ...state.attempt, ...change, lastEventType } };
+}
+
+export function fold(events: Iterable<DomainEvent & { at?: string }>, from: DomainState = initialState): DomainState {
+  let state = from;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}

@@ -1,0 +1,79 @@
+// Does the domain point at the app? Pure: the answers come in, a verdict goes out.
+import type { DnsAnswer } from './events.ts';
+import type { FailureReason } from './failure-reasons.ts';
+
+/** How a lookup ended when it gave no records. */
+export type LookupFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'TIMEOUT';
+
+/** What a resolver said about one name: the CNAME chain it followed and the final addresses. */
+export type Resolution =
+  | { name: string; cnameChain: string[]; ipv4: string[]; ipv6: string[] }
+  | { name: string; failure: LookupFailure };
+
+export type DnsVerdict =
+  | { verified: true; answers: DnsAnswer[] }
+  | { verified: false; reason: FailureReason; message: string; retryable: boolean; answers: DnsAnswer[] };
+
+export function answersOf(resolution: Resolution): DnsAnswer[] {
+  if ('failure' in resolution) return [];
+  const answers: DnsAnswer[] = [];
+  let owner = resolution.name;
+  for (const target of resolution.cnameChain) {
+    answers.push({ name: owner, type: 'CNAME', data: target });
+    owner = target;
+  }
+  for (const address of resolution.ipv4) answers.push({ name: owner, type: 'A', data: address });
+  for (const address of resolution.ipv6) answers.push({ name: owner, type: 'AAAA', data: address });
+  return answers;
+}
+
+/**
+ * The domain is verified when its CNAME chain reaches the app's DNS target, or when
+ * its addresses are the target's (an apex flattened by ALIAS/ANAME).
+ */
+export function checkPointing(hostname: string, dnsTarget: string, host: Resolution, target: Resolution): DnsVerdict {
+  const answers = [...answersOf(host), ...answersOf(target)];
+  if ('failure' in host) return { ...lookupFailure(hostname, host.failure), answers };
+  if (host.cnameChain.includes(dnsTarget)) return { verified: true, answers };
+  const targetAddresses = 'failure' in target ? [] : target.ipv4;
+  const pointsAtTarget = host.ipv4.length > 0 && host.ipv4.every((address) => targetAddresses.includes(address));
+  if (pointsAtTarget) return { verified: true, answers };
+  if (host.ipv4.length === 0 && host.cnameChain.length === 0) {
+    return { ...lookupFailure(hostname, 'NODATA'), answers };
+  }
+  const seen = host.cnameChain.at(-1) ?? host.ipv4.join(', ');
+  return {
+    verified: false,
+    reason: 'DNS_INCORRECT',
+    message: `${hostname} points at ${seen}, not at ${dnsTarget}. Set a CNAME record for ${hostname} to ${dnsTarget}.`,
+    retryable: true,
+    answers,
+  };
+}
+
+function lookupFailure(hostname: string, failure: LookupFailure): Omit<Extract<DnsVerdict, { verified: false }>, 'answers'> {
+  switch (failure) {
+    case 'NXDOMAIN':
+      return {
+        verified: false,
+        reason: 'NXDOMAIN',
+        message: `${hostname} does not exist in DNS (NXDOMAIN). Check the name, or create its record at your DNS provider.`,
+        retryable: true,
+      };
+    case 'NODATA':
+      return {
+        verified: false,
+        reason: 'DNS_UNRESOLVABLE',
+        message: `${hostname} has no CNAME or A record yet. Add a CNAME record pointing at the app's DNS target.`,
+        retryable: true,
+      };
+    case 'SERVFAIL':
+    case 'TIMEOUT':
+      return {
+        verified: false,
+        reason: 'DNS_TIMEOUT',
+        message: `The DNS provider for ${hostname} did not answer (${failure}). We will keep trying.`,
+        retryable: true,
+      };
+  }
+}

@@ -1,0 +1,34 @@
+// Errors the workflow matches on: each class's `name` is the ErrorEquals string
+// of the state machine, so renaming one is a change to the definition too.
+import type { FailureReason } from './failure-reasons.ts';
+
+abstract class NamedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The domain was never added, or has been removed: the workflow stops. */
+export class DomainNotFoundError extends NamedError {}
+
+/** A step reported an outcome for an attempt that is no longer the current one. */
+export class StaleAttemptError extends NamedError {}
+
+/** Two writers appended to one stream at once; re-read, re-decide, retry. */
+export class ConcurrencyError extends NamedError {}
+
+/** Issuance cannot go on; carries the reason a person reads. */
+export class IssuanceError extends NamedError {
+  constructor(
+    message: string,
+    readonly reason: FailureReason | undefined,
+    readonly retryable: boolean,
+    readonly problem?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** DNS does not let us ask the CA yet. */
+export class DnsCheckFailedError extends IssuanceError {}

@@ -1,0 +1,40 @@
+// The status people read, derived from a domain's stream state: the exact words
+// of the platform's Automated Certificate Management.
+import type { DomainState } from './certificate-decider.ts';
+import type { FailureReason } from './failure-reasons.ts';
+
+export const STATUS_WORDS = ['Cert Issued', 'In Progress', 'DNS Verified', 'Waiting', 'Failing', 'Failed'] as const;
+export type StatusWord = (typeof STATUS_WORDS)[number];
+
+export interface DomainStatus {
+  hostname: string;
+  status: StatusWord;
+  reason?: FailureReason;
+  message?: string;
+  lastUpdated: string;
+  expiresAt?: string;
+  rateLimitedUntil?: string;
+  dnsTarget: string;
+}
+
+/** Undefined when the domain is not (or no longer) managed. */
+export function domainStatus(state: DomainState): DomainStatus | undefined {
+  if (!state.domain || state.removed || !state.updatedAt) return undefined;
+  const base = {
+    hostname: state.domain.hostname,
+    dnsTarget: state.domain.dnsTarget,
+    lastUpdated: state.updatedAt,
+    ...(state.certificate && { expiresAt: state.certificate.notAfter }),
+  };
+  const attempt = state.attempt;
+  if (!attempt) return { ...base, status: 'Waiting' };
+  if (attempt.failure) {
+    const { reason, message, final } = attempt.failure;
+    return { ...base, status: final ? 'Failed' : 'Failing', ...(reason && { reason }), message };
+  }
+  // A renewal in flight keeps the certificate that is serving as the status.
+  if (state.certificate && (attempt.stage === 'installed' || attempt.trigger === 'renewal')) {
+    return { ...base, status: 'Cert Issued' };
+  }
+  return { ...base, status: attempt.stage === 'requested' ? 'In Progress' : 'DNS Verified' };
+}

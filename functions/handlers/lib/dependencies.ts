@@ -1,0 +1,87 @@
+// Wires the adapters once per Lambda container (or once per local cloud) from config.
+import { readFileSync } from 'node:fs';
+import { ACMClient } from '@aws-sdk/client-acm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { AcmeCertificateAuthority } from '../../adapters/acme/acme-ca.ts';
+import { FileAccountKey, SecretsManagerAccountKey } from '../../adapters/acme/account-key.ts';
+import { AcmCertificateStore } from '../../adapters/certificates/acm-certificate-store.ts';
+import type { CertificateStore } from '../../adapters/certificates/certificate-store.ts';
+import { LocalCertificateStore } from '../../adapters/certificates/local-certificate-store.ts';
+import { ChallengeStore } from '../../adapters/challenges/challenge-store.ts';
+import { DnsResolver } from '../../adapters/dns/dns-resolver.ts';
+import { DynamoDbEventStore } from '../../adapters/event-store/dynamodb-event-store.ts';
+import type { EventStore } from '../../adapters/event-store/event-store.ts';
+import { StatusStore } from '../../adapters/status/status-store.ts';
+import { StepFunctionsWorkflows } from '../../adapters/workflows/step-functions-workflows.ts';
+import type { Workflows } from '../../adapters/workflows/workflows.ts';
+import { configFromEnvironment, type Config } from './config.ts';
+
+export interface Dependencies {
+  config: Config;
+  events: EventStore;
+  statuses: StatusStore;
+  challenges: ChallengeStore;
+  certificates: CertificateStore;
+  dns: DnsResolver;
+  /** Only the handlers that start workflows ask for this (the step functions cannot know their own ARN). */
+  workflows(): Workflows;
+  /** The CA client needs the account key, which is fetched on first use only. */
+  certificateAuthority(): Promise<AcmeCertificateAuthority>;
+}
+
+let current: Dependencies | undefined;
+let workflowsOverride: Workflows | undefined;
+
+export function dependencies(): Dependencies {
+  current ??= wire(configFromEnvironment());
+  return current;
+}
+
+/** The local cloud runs workflows in-process instead of in Step Functions. */
+export function useLocalWorkflows(workflows: Workflows): void {
+  workflowsOverride = workflows;
+  current = undefined;
+}
+
+function wire(config: Config): Dependencies {
+  const dynamodb = new DynamoDBClient({});
+  let certificateAuthority: Promise<AcmeCertificateAuthority> | undefined;
+  return {
+    config,
+    events: new DynamoDbEventStore(dynamodb, config.eventsTable),
+    statuses: new StatusStore(dynamodb, config.statusTable),
+    challenges: new ChallengeStore(dynamodb, config.challengesTable),
+    certificates: config.localCertificateDir
+      ? new LocalCertificateStore(config.localCertificateDir)
+      : new AcmCertificateStore(new ACMClient({})),
+    dns: new DnsResolver(config.dnsResolver, config.dnsDeadlineMs),
+    workflows: () => workflowsOverride ?? new StepFunctionsWorkflows(new SFNClient({}), requiredArn(config)),
+    certificateAuthority() {
+      certificateAuthority ??= loadAccountKey(config).then(
+        (accountKeyPem) =>
+          new AcmeCertificateAuthority({
+            directoryUrl: config.acmeDirectoryUrl,
+            accountKeyPem,
+            pollMinMs: config.acmePollMinMs,
+            ...(config.acmeDirectoryCaFile && { directoryTlsCaPem: readFileSync(config.acmeDirectoryCaFile, 'utf8') }),
+          }),
+      );
+      return certificateAuthority;
+    },
+  };
+}
+
+function loadAccountKey(config: Config): Promise<string> {
+  const store =
+    'file' in config.acmeAccountKey
+      ? new FileAccountKey(config.acmeAccountKey.file)
+      : new SecretsManagerAccountKey(new SecretsManagerClient({}), config.acmeAccountKey.secretId);
+  return store.load();
+}
+
+function requiredArn(config: Config): string {
+  if (!config.stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: the stack must set it');
+  return config.stateMachineArn;
+}

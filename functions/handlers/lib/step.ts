@@ -1,0 +1,39 @@
+// What every workflow step shares: a middy handler that reads the issuance input,
+// and the one way a step reports a failure (recorded first, then thrown for Catch).
+import middy from '@middy/core';
+import type { FailureReport } from '../../domain/certificate-decider.ts';
+import { IssuanceError } from '../../domain/errors.ts';
+import { executionName, type IssuanceInput } from '../../domain/issuance.ts';
+import { dependencies, type Dependencies } from './dependencies.ts';
+import { execute } from './domain-stream.ts';
+
+export interface StepContext {
+  input: IssuanceInput;
+  deps: Dependencies;
+  /** The execution's name: every event a step appends is correlated with it. */
+  correlationId: string;
+}
+
+export function stepHandler<Input extends IssuanceInput, Output>(run: (input: Input, context: StepContext) => Promise<Output>) {
+  return middy(async (event: Input) => {
+    const input = parseIssuanceInput(event);
+    return run(event, { input, deps: dependencies(), correlationId: executionName(input) });
+  });
+}
+
+export function parseIssuanceInput(event: unknown): IssuanceInput {
+  const { app, hostname, attempt } = (event ?? {}) as Partial<IssuanceInput>;
+  if (typeof app !== 'string' || typeof hostname !== 'string' || !Number.isInteger(attempt)) {
+    throw new TypeError('step input must have app (string), hostname (string) and attempt (integer)');
+  }
+  return { app, hostname, attempt: attempt as number };
+}
+
+/** Records why the attempt failed, then throws so the state machine's Catch takes over. */
+export async function fail(
+  { input, deps, correlationId }: StepContext,
+  failure: Omit<FailureReport, 'attempt'>,
+): Promise<never> {
+  await execute(deps, input, { type: 'RecordFailure', failure: { attempt: input.attempt, ...failure } }, correlationId);
+  throw new IssuanceError(failure.message, failure.reason, failure.retryable, failure.problem);
+}

@@ -1,0 +1,37 @@
+// FinalizeAndInstall: the certificate's private key is born, used for the CSR and
+// installed inside this one step. It never leaves it: not in output, events or logs.
+import { X509Certificate } from 'node:crypto';
+import acme from 'acme-client';
+import { splitPemChain } from '../../adapters/certificates/certificate-store.ts';
+import type { IssuedCertificate } from '../../domain/certificate-decider.ts';
+import { execute, loadDomain, loadOrder } from '../lib/domain-stream.ts';
+import { stepHandler } from '../lib/step.ts';
+
+export const handler = stepHandler(async (_event, { input, deps, correlationId }) => {
+  const state = await loadDomain(deps, input);
+  if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
+  const { orderUrl } = await loadOrder(deps, input);
+  const [privateKey, csr] = await acme.crypto.createCsr({ commonName: input.hostname, altNames: [input.hostname] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+  const chainPem = await (await deps.certificateAuthority()).finalize(orderUrl, csr.toString());
+  const certificate = describeLeaf(chainPem);
+  // A renewal re-imports into the ARN that is serving, so nothing that references it changes.
+  const certificateArn = await deps.certificates.install(
+    { hostname: input.hostname, chainPem, privateKeyPem: privateKey.toString() },
+    state.certificate?.certificateArn,
+  );
+  await execute(deps, input, { type: 'RecordCertificate', attempt: input.attempt, certificate, certificateArn }, correlationId);
+  return { certificateArn, notAfter: certificate.notAfter };
+});
+
+function describeLeaf(chainPem: string): IssuedCertificate {
+  const [leafPem] = splitPemChain(chainPem);
+  if (!leafPem) throw new Error('the CA returned an empty certificate chain');
+  const leaf = new X509Certificate(leafPem);
+  return {
+    serialNumber: leaf.serialNumber,
+    issuer: leaf.issuer,
+    notBefore: new Date(leaf.validFrom).toISOString(),
+    notAfter: new Date(leaf.validTo).toISOString(),
+    fingerprint256: leaf.fingerprint256,
+  };
+}

@@ -1,0 +1,10 @@
+// The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs this with tsx).
+import { App } from 'aws-cdk-lib';
+import { CertificateAutomationStack } from './stack.ts';
+
+const app = new App();
+new CertificateAutomationStack(app, 'CertificateAutomation', {
+  dnsTargetSuffix: app.node.tryGetContext('dnsTargetSuffix') ?? 'edge.example.net',
+  acmeDirectoryUrl: app.node.tryGetContext('acmeDirectoryUrl'),
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});

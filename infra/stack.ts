@@ -1,0 +1,166 @@
+// Everything the service runs on in AWS: the event log and its projection, the
+// issuance workflow and its steps, the API, and the platform's event rule.
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { API_HANDLERS, API_ROUTES, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER } from './api-routes.ts';
+import { ISSUANCE_STEPS, issuanceDefinition, type IssuanceStep } from './workflows/issuance.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface CertificateAutomationProps extends StackProps {
+  /** The suffix of app DNS targets (`<app>.<suffix>`) that custom domains must point at. */
+  dnsTargetSuffix: string;
+  /** The ACME directory; Let's Encrypt production unless told otherwise. */
+  acmeDirectoryUrl?: string;
+}
+
+export class CertificateAutomationStack extends Stack {
+  constructor(scope: Construct, id: string, props: CertificateAutomationProps) {
+    super(scope, id, props);
+
+    const eventLog = new dynamodb.Table(this, 'Events', {
+      partitionKey: { name: 'streamId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'version', type: dynamodb.AttributeType.NUMBER },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The log is the source of truth: it outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const statusTable = new dynamodb.Table(this, 'Status', {
+      partitionKey: { name: 'app', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'hostname', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // A projection: rebuilt from the log at will.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const challengeTable = new dynamodb.Table(this, 'Challenges', {
+      partitionKey: { name: 'token', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const accountKey = new secretsmanager.Secret(this, 'AcmeAccountKey', {
+      description: 'ACME account private key (PEM); created by the service on first use',
+    });
+
+    const environment = {
+      EVENTS_TABLE: eventLog.tableName,
+      STATUS_TABLE: statusTable.tableName,
+      CHALLENGES_TABLE: challengeTable.tableName,
+      ACME_ACCOUNT_KEY_SECRET: accountKey.secretArn,
+      ...(props.acmeDirectoryUrl && { ACME_DIRECTORY_URL: props.acmeDirectoryUrl }),
+      DNS_TARGET_SUFFIX: props.dnsTargetSuffix,
+    };
+    const fn = (id: string, entry: string, timeout = Duration.seconds(30)) =>
+      new NodejsFunction(this, id, {
+        entry: `${ROOT}${entry}`,
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 512,
+        timeout,
+        environment,
+        logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        depsLockFilePath: `${ROOT}package-lock.json`,
+        bundling: {
+          format: OutputFormat.ESM,
+          target: 'node22',
+          minify: true,
+          sourceMap: true,
+          // acme-client and others are CommonJS: give the ESM bundle a require().
+          banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        },
+      });
+
+    // The workflow's steps: each gets exactly what it touches.
+    const steps = Object.fromEntries(
+      Object.entries(ISSUANCE_STEPS).map(([name, entry]) => [name, fn(`Step${name}`, entry, Duration.minutes(1))]),
+    ) as Record<IssuanceStep, NodejsFunction>;
+    for (const step of Object.values(steps)) eventLog.grantReadWriteData(step);
+    const talksToCa: IssuanceStep[] = ['CreateOrder', 'PublishChallenge', 'SelfCheckChallenge', 'AskCaToValidate', 'CheckValidation', 'FinalizeAndInstall'];
+    for (const name of talksToCa) {
+      accountKey.grantRead(steps[name]);
+      accountKey.grantWrite(steps[name]);
+    }
+    challengeTable.grantWriteData(steps.PublishChallenge);
+    steps.FinalizeAndInstall.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
+    );
+
+    const stateMachine = new sfn.StateMachine(this, 'Issuance', {
+      stateMachineName: `${this.stackName}-issuance`,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(issuanceDefinition(this, steps)),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'IssuanceLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        level: sfn.LogLevel.ERROR,
+      },
+    });
+    const startsWorkflows = { STATE_MACHINE_ARN: stateMachine.stateMachineArn };
+
+    // The status projection, fed by the log's stream.
+    const projector = fn('ProjectStatus', PROJECTOR_HANDLER);
+    eventLog.grantReadData(projector);
+    statusTable.grantWriteData(projector);
+    projector.addEventSource(
+      new DynamoEventSource(eventLog, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 10,
+        onFailure: new SqsDlq(new sqs.Queue(this, 'ProjectorDeadLetters', { retentionPeriod: Duration.days(14) })),
+      }),
+    );
+
+    // The HTTP API.
+    const api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `${this.stackName}-api`,
+      deployOptions: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+    });
+    const apiFunctions = Object.fromEntries(
+      Object.entries(API_HANDLERS).map(([name, entry]) => {
+        const handler = fn(`Api${name[0]!.toUpperCase()}${name.slice(1)}`, entry);
+        handler.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
+        return [name, handler];
+      }),
+    ) as Record<keyof typeof API_HANDLERS, NodejsFunction>;
+    eventLog.grantReadWriteData(apiFunctions.domains);
+    statusTable.grantReadData(apiFunctions.domains);
+    statusTable.grantReadData(apiFunctions.acm);
+    challengeTable.grantReadData(apiFunctions.challenge);
+    stateMachine.grantStartExecution(apiFunctions.domains);
+    for (const route of API_ROUTES) {
+      api.root.resourceForPath(route.resource).addMethod(route.method, new apigateway.LambdaIntegration(apiFunctions[route.handler]));
+    }
+
+    // The platform's events.
+    const platformEvents = fn('PlatformEvents', PLATFORM_EVENTS_HANDLER);
+    platformEvents.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
+    eventLog.grantReadWriteData(platformEvents);
+    stateMachine.grantStartExecution(platformEvents);
+    new events.Rule(this, 'DomainAddedRule', {
+      description: "Starts issuance when the platform adds a custom domain",
+      eventPattern: { source: ['platform'], detailType: ['DomainAdded'] },
+      targets: [new targets.LambdaFunction(platformEvents, { retryAttempts: 8 })],
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.url });
+    new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
+  }
+}
