@@ -32,7 +32,7 @@ export function answersOf(resolution: Resolution): DnsAnswer[] {
  * its addresses are the target's (an apex flattened by ALIAS/ANAME).
  */
 export function checkPointing(hostname: string, dnsTarget: string, host: Resolution, target: Resolution): DnsVerdict {
-  const answers = [...answersOf(host), ...answersOf(target)];
+  const answers = distinct([...answersOf(host), ...answersOf(target)]);
   if ('failure' in host) return { ...lookupFailure(hostname, host.failure), answers };
   if (host.cnameChain.includes(dnsTarget)) return { verified: true, answers };
   const targetAddresses = 'failure' in target ? [] : target.ipv4;
@@ -76,4 +76,14 @@ function lookupFailure(hostname: string, failure: LookupFailure): Omit<Extract<D
         retryable: true,
       };
   }
+}
+
+function distinct(answers: DnsAnswer[]): DnsAnswer[] {
+  const seen = new Set<string>();
+  return answers.filter((answer) => {
+    const key = `${answer.name} ${answer.type} ${answer.data}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

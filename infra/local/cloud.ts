@@ -1,0 +1,162 @@
+// The embedded local cloud: DynamoDB Local, Pebble, a DNS zone, the edge router,
+// the API and the issuance workflow, all on 127.0.0.1, all running the definitions
+// the CDK stack synthesizes and the handler files Lambda runs.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
+import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
+import { dependencies, useLocalWorkflows } from '../../functions/handlers/lib/dependencies.ts';
+import { PROJECTOR_HANDLER } from '../api-routes.ts';
+import { ISSUANCE_STEPS, VALIDATION_POLL_STATE } from '../workflows/issuance.ts';
+import { loadApiDispatcher, startApiServer, type ApiDispatcher, type LocalServer } from './api-server.ts';
+import { startDnsServer, type DnsServer } from './dns-server.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { startPebble, type Pebble } from './pebble.ts';
+import { freePort } from './ports.ts';
+import { startRouter, type Router } from './router.ts';
+import { pollStream, type StreamConsumer, type StreamPoller } from './stream-poller.ts';
+import { synthesize } from './synthesized.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const LOCAL_DNS_TARGET_SUFFIX = 'edge.localcloud.test';
+const LOCAL_CREDENTIALS = { AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+const localClientConfig = (endpoint: string) => ({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+
+export interface LocalCloudOptions {
+  dataDir: string;
+  /** 0 picks a free port (tests); `npm start` uses fixed, documented ones. */
+  apiPort?: number;
+  routerHttpPort?: number;
+  routerHttpsPort?: number;
+  dnsPort?: number;
+  /** Extra handler environment, e.g. a shortened failing window in tests. */
+  environment?: Record<string, string>;
+  certificateValidityPeriod?: number;
+}
+
+export interface LocalCloud {
+  apiUrl: string;
+  dns: DnsServer;
+  pebble: Pebble;
+  router: Router;
+  workflows: LocalWorkflows;
+  dispatch: ApiDispatcher;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const dataDir = options.dataDir;
+  // Pebble and DynamoDB Local start empty: certificates from an earlier run chain to a root that is gone.
+  await rm(join(dataDir, 'certificates'), { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(`stopping: ${String(error)}`));
+  };
+  try {
+    const routerHttpPort = options.routerHttpPort || (await freePort());
+    const [dns, dynamodb] = await Promise.all([startDnsServer({ port: options.dnsPort ?? 0 }), startDynamoDbLocal()]);
+    stops.push(() => dns.stop(), () => dynamodb.stop());
+    dns.zone.set(`*.${LOCAL_DNS_TARGET_SUFFIX}`, 'A', ['127.0.0.1']);
+    const pebble = await startPebble({
+      dataDir: join(dataDir, 'pebble'),
+      dnsServer: dns.address,
+      httpChallengePort: routerHttpPort,
+      ...(options.certificateValidityPeriod && { certificateValidityPeriod: options.certificateValidityPeriod }),
+    });
+    stops.push(() => pebble.stop());
+
+    const synthesized = synthesize(LOCAL_DNS_TARGET_SUFFIX);
+    const tableNames = await createTables(dynamodb, synthesized.tables);
+    const pebbleCaFile = join(dataDir, 'pebble-tls-ca.pem');
+    await writeFile(pebbleCaFile, pebble.tlsCaPem);
+    Object.assign(process.env, LOCAL_CREDENTIALS, {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      EVENTS_TABLE: tableNames.Events,
+      STATUS_TABLE: tableNames.Status,
+      CHALLENGES_TABLE: tableNames.Challenges,
+      ACME_DIRECTORY_URL: pebble.directoryUrl,
+      ACME_DIRECTORY_CA_FILE: pebbleCaFile,
+      ACME_ACCOUNT_KEY_FILE: join(dataDir, 'acme-account-key.pem'),
+      ACME_POLL_MIN_MS: '100',
+      DNS_RESOLVER: dns.address,
+      DNS_DEADLINE_MS: '1000',
+      HTTP_CHALLENGE_PORT: String(routerHttpPort),
+      LOCAL_CERTIFICATE_DIR: join(dataDir, 'certificates'),
+      DNS_TARGET_SUFFIX: LOCAL_DNS_TARGET_SUFFIX,
+      ...options.environment,
+    });
+
+    const workflows = new LocalWorkflows({
+      definition: synthesized.issuanceDefinition,
+      taskHandlers: await loadHandlers(ISSUANCE_STEPS),
+      waitOverrides: { [VALIDATION_POLL_STATE]: 100 },
+    });
+    useLocalWorkflows(workflows);
+    stops.push(() => workflows.stopAll());
+
+    const projector = (await loadHandlers({ projector: PROJECTOR_HANDLER })).projector as StreamConsumer;
+    const poller = await startProjector(dynamodb, tableNames.Events!, projector);
+    stops.push(() => poller.stop());
+
+    const dispatch = await loadApiDispatcher(ROOT);
+    const api: LocalServer = await startApiServer(dispatch, options.apiPort ?? 0);
+    stops.push(() => api.close());
+    const certificates = new LocalCertificateStore(dependencies().config.localCertificateDir ?? '');
+    const router = await startRouter({ dispatch, certificates, httpPort: routerHttpPort, httpsPort: options.routerHttpsPort ?? 0 });
+    stops.push(() => router.close());
+
+    const stopOnExit = () => void stopAll();
+    process.once('beforeExit', stopOnExit);
+    return {
+      apiUrl: api.url,
+      dns,
+      pebble,
+      router,
+      workflows,
+      dispatch,
+      dataDir,
+      stop: async () => {
+        process.off('beforeExit', stopOnExit);
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Table logical ids (`EventsD32975C2`) become short local names (`Events`). */
+async function createTables(dynamodb: DynamoDbLocal, tables: ReturnType<typeof synthesize>['tables']): Promise<Record<string, string>> {
+  const client = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
+  const names: Record<string, string> = {};
+  for (const [logicalId, definition] of Object.entries(tables)) {
+    const name = logicalId.replace(/[0-9A-F]{8}$/, '');
+    await client.send(new CreateTableCommand({ ...definition, TableName: name }));
+    names[name] = name;
+  }
+  return names;
+}
+
+async function startProjector(dynamodb: DynamoDbLocal, eventsTable: string, projector: StreamConsumer): Promise<StreamPoller> {
+  const config = localClientConfig(dynamodb.endpoint);
+  const { Table } = await new DynamoDBClient(config).send(new DescribeTableCommand({ TableName: eventsTable }));
+  if (!Table?.LatestStreamArn) throw new Error(`table ${eventsTable} has no stream`);
+  return pollStream(new DynamoDBStreamsClient(config), Table.LatestStreamArn, projector);
+}
+
+/** Imports handler files by name, exactly the ones the stack points Lambda at. */
+async function loadHandlers(files: Record<string, string>): Promise<Record<string, TaskHandler>> {
+  const entries = await Promise.all(
+    Object.entries(files).map(async ([name, file]) => {
+      const { handler } = (await import(join(ROOT, file))) as { handler: (event: unknown, context: object) => Promise<unknown> };
+      return [name, (input: unknown) => handler(input, {})] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}

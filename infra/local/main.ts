@@ -1,0 +1,90 @@
+// `npm start`: the local cloud, then a demo of the main job. App `demo` gets custom
+// domains; their status moves to "Cert Issued"; a curl command proves the result.
+import { writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { DomainStatus } from '../../functions/domain/status.ts';
+import { LOCAL_DNS_TARGET_SUFFIX, startLocalCloud } from './cloud.ts';
+
+const DEMO_APP = 'demo';
+const DEMO_DOMAINS = ['www.demo.test', 'shop.demo.test'];
+const SETTLED = new Set(['Cert Issued', 'Failed']);
+const DEMO_TIMEOUT_MS = 60_000;
+
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+async function main(): Promise<void> {
+  const dataDir = process.env.LOCAL_CLOUD_DIR ?? join(process.cwd(), '.local-cloud');
+  console.log('Starting the local cloud (DynamoDB Local, Pebble, DNS, router, API, workflows)...');
+  const started = Date.now();
+  const cloud = await startLocalCloud({
+    dataDir,
+    apiPort: port('API_PORT', 3000),
+    routerHttpPort: port('ROUTER_HTTP_PORT', 5002),
+    routerHttpsPort: port('ROUTER_HTTPS_PORT', 8443),
+    dnsPort: port('DNS_PORT', 5053),
+  });
+  const shutdown = async () => {
+    console.log('\nStopping the local cloud...');
+    await cloud.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  console.log(`Ready in ${Date.now() - started} ms.`);
+  console.log(`  API          ${cloud.apiUrl}`);
+  console.log(`  Router       ${cloud.router.http.url} (HTTP-01), ${cloud.router.https.url} (HTTPS, SNI)`);
+  console.log(`  DNS          ${cloud.dns.address}`);
+  console.log(`  Pebble (CA)  ${cloud.pebble.directoryUrl}`);
+
+  const dnsTarget = `${DEMO_APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
+  for (const hostname of DEMO_DOMAINS) cloud.dns.zone.set(hostname, 'CNAME', [dnsTarget]);
+  console.log(`\nDNS: ${DEMO_DOMAINS.join(', ')} CNAME ${dnsTarget}. Adding them to app "${DEMO_APP}"...\n`);
+  const issuing = Date.now();
+  for (const hostname of DEMO_DOMAINS) {
+    const response = await fetch(`${cloud.apiUrl}/apps/${DEMO_APP}/domains`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hostname }),
+    });
+    if (response.status !== 201) throw new Error(`adding ${hostname} answered ${response.status}: ${await response.text()}`);
+  }
+
+  const statuses = await watchStatuses(cloud.apiUrl, issuing);
+  const issued = statuses.filter((status) => status.status === 'Cert Issued');
+  console.log(`\n${issued.length} of ${DEMO_DOMAINS.length} certificates issued in ${Date.now() - issuing} ms.`);
+
+  const rootFile = join(dataDir, 'pebble-root.pem');
+  await writeFile(rootFile, await cloud.pebble.rootCertificatePem());
+  const httpsPort = cloud.router.https.port;
+  const root = relative(process.cwd(), rootFile);
+  console.log('\nSee a certificate served over HTTPS, verified against the CA (in another terminal):');
+  for (const { hostname } of issued) {
+    console.log(`  curl --resolve ${hostname}:${httpsPort}:127.0.0.1 --cacert ${root} https://${hostname}:${httpsPort}/`);
+  }
+  console.log(`\nA domain's timeline:  curl ${cloud.apiUrl}/apps/${DEMO_APP}/domains/${DEMO_DOMAINS[0]}/events`);
+  console.log(`All statuses:         curl ${cloud.apiUrl}/apps/${DEMO_APP}/acm`);
+  console.log('\nServing until Ctrl-C.');
+}
+
+/** Prints each domain's status as it changes, until every domain has settled. */
+async function watchStatuses(apiUrl: string, since: number): Promise<DomainStatus[]> {
+  const shown = new Map<string, string>();
+  const deadline = Date.now() + DEMO_TIMEOUT_MS;
+  for (;;) {
+    const { domains } = (await (await fetch(`${apiUrl}/apps/${DEMO_APP}/acm`)).json()) as { domains: DomainStatus[] };
+    for (const domain of domains) {
+      const line = `${domain.status}${domain.reason ? ` (${domain.reason}: ${domain.message})` : ''}`;
+      if (shown.get(domain.hostname) === line) continue;
+      shown.set(domain.hostname, line);
+      console.log(`  +${String(Date.now() - since).padStart(5)} ms  ${domain.hostname.padEnd(18)} ${line}`);
+    }
+    if (domains.length === DEMO_DOMAINS.length && domains.every((domain) => SETTLED.has(domain.status))) return domains;
+    if (Date.now() > deadline) throw new Error(`domains did not settle within ${DEMO_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
