@@ -1,0 +1,117 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { retryDelayMs } from '../../functions/domain/certificate-decider.ts';
+import { added, at, certificate, dnsVerified, failed, given, installed, order, orderCreated, policy, requested } from './given.ts';
+
+describe('adding a domain', () => {
+  test('a new domain is added', () => {
+    given().when({ type: 'AddDomain', app: 'demo', hostname: 'www.example.com', dnsTarget: 'demo.edge.example.net' }).then(added);
+  });
+
+  test('adding it again (a redelivered event) decides nothing', () => {
+    given(added).when({ type: 'AddDomain', app: 'demo', hostname: 'www.example.com', dnsTarget: 'demo.edge.example.net' }).then();
+  });
+});
+
+describe('requesting issuance', () => {
+  test('opens attempt 1 for a new domain', () => {
+    given(added).when({ type: 'RequestIssuance', trigger: 'domain-added' }).then({ type: 'IssuanceRequested', data: { attempt: 1, trigger: 'domain-added' } });
+  });
+
+  test('joins the open attempt instead of starting a second one', () => {
+    given(added, requested(1)).when({ type: 'RequestIssuance', trigger: 'refresh' }).then();
+  });
+
+  test('opens the next attempt once the last one ended', () => {
+    given(added, requested(1), failed(1, true)).when({ type: 'RequestIssuance', trigger: 'refresh' }).then({
+      type: 'IssuanceRequested',
+      data: { attempt: 2, trigger: 'refresh' },
+    });
+  });
+
+  test('refuses a domain that was never added', () => {
+    given().when({ type: 'RequestIssuance', trigger: 'refresh' }).thenThrows('DomainNotFoundError');
+  });
+});
+
+describe('recording step outcomes', () => {
+  test('records progress of the current attempt', () => {
+    given(added, requested(1)).when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } }).then({
+      type: 'DnsVerified',
+      data: { attempt: 1, answers: [] },
+    });
+  });
+
+  test('a retried step records nothing twice', () => {
+    given(added, requested(1), dnsVerified(1), orderCreated(1))
+      .when({ type: 'RecordStepOutcome', outcome: { type: 'OrderCreated', data: { attempt: 1, ...order } } })
+      .then();
+    given(added, requested(1), dnsVerified(1), orderCreated(1))
+      .when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } })
+      .then();
+  });
+
+  test('an outcome of an older attempt is stale', () => {
+    given(added, requested(1), failed(1, true), requested(2))
+      .when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } })
+      .thenThrows('StaleAttemptError');
+  });
+
+  test('the certificate is recorded as issued and installed together, once', () => {
+    const command = { type: 'RecordCertificate', attempt: 1, certificate, certificateArn: 'arn:cert/1' } as const;
+    given(added, requested(1), dnsVerified(1), orderCreated(1)).when(command).then(...installed(1));
+    given(added, requested(1), dnsVerified(1), orderCreated(1), ...installed(1)).when(command).then();
+  });
+});
+
+describe('failures', () => {
+  const dnsTimeout = { attempt: 1, reason: 'DNS_TIMEOUT', message: 'timed out', retryable: true } as const;
+
+  test('a retryable failure inside the failing window is not final', () => {
+    given(added, requested(1))
+      .when({ type: 'RecordFailure', failure: dnsTimeout }, at(0))
+      .then({ type: 'IssuanceFailed', data: { ...dnsTimeout, final: false } });
+  });
+
+  test('a failure once the window since the first failure has passed is final', () => {
+    given(added, requested(1), failed(1, false, 0), dnsVerified(1))
+      .when({ type: 'RecordFailure', failure: dnsTimeout }, at(61))
+      .then({ type: 'IssuanceFailed', data: { ...dnsTimeout, final: true } });
+  });
+
+  test('a failure that cannot be retried is final at once', () => {
+    const forbidden = { attempt: 1, reason: 'CAA_FORBIDS', message: 'CAA forbids', retryable: false } as const;
+    given(added, requested(1)).when({ type: 'RecordFailure', failure: forbidden }).then({ type: 'IssuanceFailed', data: { ...forbidden, final: true } });
+  });
+
+  test('the DNS verdict keeps its answers in a DnsCheckFailed event before the failure', () => {
+    const answers = [{ name: 'www.example.com', type: 'A', data: '192.0.2.1' }] as const;
+    const failure = { attempt: 1, reason: 'DNS_INCORRECT', message: 'points elsewhere', retryable: true, dnsAnswers: [...answers] } as const;
+    given(added, requested(1))
+      .when({ type: 'RecordFailure', failure: { ...failure, dnsAnswers: [...answers] } })
+      .then(
+        { type: 'DnsCheckFailed', data: { attempt: 1, reason: 'DNS_INCORRECT', message: 'points elsewhere', answers: [...answers] } },
+        { type: 'IssuanceFailed', data: { attempt: 1, reason: 'DNS_INCORRECT', message: 'points elsewhere', retryable: true, final: false } },
+      );
+  });
+
+  test('the catch-all after a step that recorded its failure records nothing more', () => {
+    given(added, requested(1), failed(1, false))
+      .when({ type: 'RecordFailure', failure: { attempt: 1, message: 'unexpected', retryable: true } })
+      .then();
+  });
+
+  test('a failure restarts the try: the next order is a new one', () => {
+    const { state } = given(added, requested(1), dnsVerified(1), orderCreated(1), failed(1, false));
+    assert.equal(state.attempt?.order, undefined);
+    assert.equal(state.attempt?.stage, 'requested');
+  });
+
+  test('retries back off exponentially up to the maximum', () => {
+    const delays = [1, 2, 3, 4, 5, 6].map((failures) => {
+      const history = [added, requested(1), ...Array.from({ length: failures }, (_, index) => [dnsVerified(1), failed(1, false, index)]).flat()];
+      return retryDelayMs(given(...history).state, policy);
+    });
+    assert.deepEqual(delays, [60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
+  });
+});

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkHostname } from '../../functions/domain/hostname.ts';
+import { executionName } from '../../functions/domain/issuance.ts';
+import { judgeChallengeResponse } from '../../functions/domain/self-check.ts';
+
+test('hostnames are normalised, and refused with the rule they break', () => {
+  assert.deepEqual(checkHostname(' WWW.Example.COM. '), { valid: true, hostname: 'www.example.com' });
+  assert.deepEqual(checkHostname('*.example.com'), { valid: false, rule: 'wildcard domains are not supported' });
+  assert.equal(checkHostname('192.0.2.1').valid, false);
+  assert.equal(checkHostname('localhost').valid, false);
+  assert.equal(checkHostname('-bad.example.com').valid, false);
+  assert.equal(checkHostname(`${'a'.repeat(64)}.example.com`).valid, false);
+});
+
+test('execution names say app, domain and attempt, within 80 allowed characters', () => {
+  assert.equal(executionName({ app: 'demo', hostname: 'www.example.com', attempt: 3 }), 'demo_www.example.com_3');
+  const long = executionName({ app: 'demo', hostname: `${'a'.repeat(63)}.${'b'.repeat(40)}.com`, attempt: 12 });
+  assert.equal(long.length, 80);
+  assert.ok(long.endsWith('_12'));
+});
+
+test('the self-check tells 404s and path-dropping redirects apart', () => {
+  const judge = (status: number, body = '', location?: string) => judgeChallengeResponse('www.example.com', 'tok', 'tok.thumb', { status, body, ...(location && { location }) });
+  assert.deepEqual(judge(200, 'tok.thumb\n'), { passed: true });
+  assert.equal(judge(404).passed ? '' : judge(404).reason, 'CDN_NO_CHALLENGE');
+  const dropped = judge(301, '', 'https://www.example.com/');
+  assert.equal(dropped.passed ? '' : dropped.reason, 'REDIRECT_DROPS_PATH');
+  assert.deepEqual(judge(301, '', 'https://www.example.com/.well-known/acme-challenge/tok'), { passed: true });
+  const wrong = judge(200, 'some other page');
+  assert.equal(wrong.passed ? '' : wrong.reason, 'DNS_INCORRECT');
+});

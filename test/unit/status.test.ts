@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fold } from '../../functions/domain/certificate-decider.ts';
+import { domainStatus } from '../../functions/domain/status.ts';
+import { added, dnsVerified, failed, installed, orderCreated, requested } from './given.ts';
+
+const statusAfter = (...events: Parameters<typeof fold>[0][]) => domainStatus(fold(events.flat()));
+
+test('the status words follow the workflow', () => {
+  assert.equal(statusAfter([added])?.status, 'Waiting');
+  assert.equal(statusAfter([added, requested(1)])?.status, 'In Progress');
+  assert.equal(statusAfter([added, requested(1), dnsVerified(1)])?.status, 'DNS Verified');
+  assert.equal(statusAfter([added, requested(1), dnsVerified(1), orderCreated(1)])?.status, 'DNS Verified');
+  const issued = statusAfter([added, requested(1), dnsVerified(1), orderCreated(1)], installed(1));
+  assert.equal(issued?.status, 'Cert Issued');
+  assert.equal(issued?.expiresAt, '2027-02-20T10:00:00.000Z');
+});
+
+test('a failure shows its reason and message: Failing while retrying, Failed when final', () => {
+  const failing = statusAfter([added, requested(1), failed(1, false)]);
+  assert.deepEqual([failing?.status, failing?.reason, failing?.message], ['Failing', 'DNS_TIMEOUT', 'timed out']);
+  // A retry that gets further is still Failing until it succeeds.
+  assert.equal(statusAfter([added, requested(1), failed(1, false), dnsVerified(1)])?.status, 'Failing');
+  assert.equal(statusAfter([added, requested(1), failed(1, false), failed(1, true)])?.status, 'Failed');
+});
+
+test('a renewal in flight keeps showing the serving certificate', () => {
+  const renewing = statusAfter([added, requested(1), dnsVerified(1), orderCreated(1)], installed(1), [requested(2, 'renewal'), dnsVerified(2)]);
+  assert.equal(renewing?.status, 'Cert Issued');
+  assert.equal(renewing?.expiresAt, '2027-02-20T10:00:00.000Z');
+});
+
+test('a domain never added has no status', () => {
+  assert.equal(statusAfter([]), undefined);
+});
