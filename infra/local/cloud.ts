@@ -50,6 +50,8 @@ export interface LocalCloud {
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const dataDir = options.dataDir;
+  // Lambda runs Node 22; on this machine's Node 20 the SDK's upgrade notice is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   // Pebble and DynamoDB Local start empty: certificates from an earlier run chain to a root that is gone.
   await rm(join(dataDir, 'certificates'), { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -59,18 +61,27 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
   try {
     const routerHttpPort = options.routerHttpPort || (await freePort());
-    const [dns, dynamodb] = await Promise.all([startDnsServer({ port: options.dnsPort ?? 0 }), startDynamoDbLocal()]);
-    stops.push(() => dns.stop(), () => dynamodb.stop());
+    const dns = await startDnsServer({ port: options.dnsPort ?? 0 });
+    stops.push(() => dns.stop());
     dns.zone.set(`*.${LOCAL_DNS_TARGET_SUFFIX}`, 'A', ['127.0.0.1']);
-    const pebble = await startPebble({
-      dataDir: join(dataDir, 'pebble'),
-      dnsServer: dns.address,
-      httpChallengePort: routerHttpPort,
-      ...(options.certificateValidityPeriod && { certificateValidityPeriod: options.certificateValidityPeriod }),
-    });
-    stops.push(() => pebble.stop());
-
+    const starting = [
+      startDynamoDbLocal(),
+      startPebble({
+        dataDir: join(dataDir, 'pebble'),
+        dnsServer: dns.address,
+        httpChallengePort: routerHttpPort,
+        ...(options.certificateValidityPeriod && { certificateValidityPeriod: options.certificateValidityPeriod }),
+      }),
+    ] as const;
+    // Synthesis is CPU work in this process: do it while the Java and Go children boot.
     const synthesized = synthesize(LOCAL_DNS_TARGET_SUFFIX);
+    const [dynamodbStart, pebbleStart] = await Promise.allSettled(starting);
+    if (dynamodbStart.status === 'fulfilled') stops.push(() => dynamodbStart.value.stop());
+    if (pebbleStart.status === 'fulfilled') stops.push(() => pebbleStart.value.stop());
+    if (dynamodbStart.status === 'rejected') throw dynamodbStart.reason;
+    if (pebbleStart.status === 'rejected') throw pebbleStart.reason;
+    const [dynamodb, pebble] = [dynamodbStart.value, pebbleStart.value];
+
     const tableNames = await createTables(dynamodb, synthesized.tables);
     const pebbleCaFile = join(dataDir, 'pebble-tls-ca.pem');
     await writeFile(pebbleCaFile, pebble.tlsCaPem);

@@ -4,7 +4,7 @@ import { fold } from '../../functions/domain/certificate-decider.ts';
 import { domainStatus } from '../../functions/domain/status.ts';
 import { added, dnsVerified, failed, installed, orderCreated, requested } from './given.ts';
 
-const statusAfter = (...events: Parameters<typeof fold>[0][]) => domainStatus(fold(events.flat()));
+const statusAfter = (...histories: Parameters<typeof fold>[0][]) => domainStatus(fold(histories.flatMap((history) => [...history])));
 
 test('the status words follow the workflow', () => {
   assert.equal(statusAfter([added])?.status, 'Waiting');

@@ -26,6 +26,8 @@ export interface CreatedOrder {
 
 export interface AuthorizationState {
   status: string;
+  /** The http-01 challenge's own status: only a `pending` one may be asked to validate. */
+  challengeStatus: string;
   /** The challenge's error when the CA could not validate. */
   problem?: AcmeProblem;
 }
@@ -74,8 +76,13 @@ export class AcmeCertificateAuthority {
     await this.ensureAccount();
     const [authorization] = await this.client.getAuthorizations({ authorizations: [authorizationUrl] } as acme.Order);
     if (!authorization) throw new Error(`authorization ${authorizationUrl} not found`);
-    const failed = authorization.challenges.find((challenge) => challenge.error);
-    return { status: authorization.status, ...(failed?.error && { problem: failed.error as AcmeProblem }) };
+    const challenge = authorization.challenges.find((candidate) => candidate.type === 'http-01');
+    const failed = authorization.challenges.find((candidate) => candidate.error);
+    return {
+      status: authorization.status,
+      challengeStatus: challenge?.status ?? 'missing',
+      ...(failed?.error && { problem: failed.error as AcmeProblem }),
+    };
   }
 
   /** Finalizes with the CSR and downloads the chain (leaf first). */

@@ -1,0 +1,47 @@
+// One local cloud per test file (each file runs in its own process), in a fresh folder.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import type { DomainStatus } from '../../functions/domain/status.ts';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local/cloud.ts';
+
+export function useLocalCloud(options: Omit<LocalCloudOptions, 'dataDir'> = {}): () => LocalCloud {
+  let cloud: LocalCloud | undefined;
+  let dataDir = '';
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
+    cloud = await startLocalCloud({ ...options, dataDir });
+  });
+  after(async () => {
+    await cloud?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!cloud) throw new Error('the local cloud did not start');
+    return cloud;
+  };
+}
+
+export async function api(cloud: LocalCloud, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${cloud.apiUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Polls the status projection until the domain reaches one of `statuses`. */
+export async function waitForStatus(cloud: LocalCloud, app: string, hostname: string, statuses: string[], timeoutMs = 30_000): Promise<DomainStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: DomainStatus | undefined;
+  while (Date.now() < deadline) {
+    const { body } = await api(cloud, 'GET', `/apps/${app}/acm`);
+    last = (body.domains as DomainStatus[]).find((domain) => domain.hostname === hostname);
+    if (last && statuses.includes(last.status)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${hostname} did not reach ${statuses.join(' or ')} in ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
+}
