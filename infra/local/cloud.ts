@@ -1,7 +1,7 @@
 // The embedded local cloud: DynamoDB Local, Pebble, a DNS zone, the edge router,
 // the API and the issuance workflow, all on 127.0.0.1, all running the definitions
 // the CDK stack synthesizes and the handler files Lambda runs.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -83,15 +83,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const [dynamodb, pebble] = [dynamodbStart.value, pebbleStart.value];
 
     const tableNames = await createTables(dynamodb, synthesized.tables);
-    const pebbleCaFile = join(dataDir, 'pebble-tls-ca.pem');
-    await writeFile(pebbleCaFile, pebble.tlsCaPem);
     Object.assign(process.env, LOCAL_CREDENTIALS, {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       EVENTS_TABLE: tableNames.Events,
       STATUS_TABLE: tableNames.Status,
       CHALLENGES_TABLE: tableNames.Challenges,
       ACME_DIRECTORY_URL: pebble.directoryUrl,
-      ACME_DIRECTORY_CA_FILE: pebbleCaFile,
+      ACME_DIRECTORY_CA_FILE: pebble.tlsCaFile,
       ACME_ACCOUNT_KEY_FILE: join(dataDir, 'acme-account-key.pem'),
       ACME_POLL_MIN_MS: '100',
       DNS_RESOLVER: dns.address,

@@ -4,10 +4,10 @@ import { webcrypto } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as x509 from '@peculiar/x509';
+import { freePorts } from './ports.ts';
 
 export interface PebbleOptions {
   /** Where the config and Pebble's own TLS certificate and key are written; created if missing. */
@@ -33,6 +33,8 @@ export interface Pebble {
   managementUrl: string;
   /** The CA that signed Pebble's own HTTPS certificate: trust it to talk to Pebble. */
   tlsCaPem: string;
+  /** The same CA, as a file. */
+  tlsCaFile: string;
   pid: number;
   /** Pebble's issuing root, which it generates afresh at every start. */
   rootCertificatePem(): Promise<string>;
@@ -65,7 +67,9 @@ export async function ensurePebbleInstalled(): Promise<string> {
 
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const binary = await ensurePebbleInstalled();
-  const [port, managementPort] = await pickPorts(options.port, options.managementPort);
+  const [pickedPort, pickedManagementPort] = await freePorts(2);
+  const port = options.port ?? pickedPort!;
+  const managementPort = options.managementPort ?? pickedManagementPort!;
   const tls = await createTlsCertificates();
   const files = {
     config: path.join(options.dataDir, 'pebble-config.json'),
@@ -137,6 +141,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     directoryUrl,
     managementUrl,
     tlsCaPem: tls.caPem,
+    tlsCaFile: files.tlsCa,
     pid: child.pid,
     async rootCertificatePem() {
       const response = await fetchOverTls(`${managementUrl}/roots/0`, tls.caPem);
@@ -218,19 +223,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
   });
 }
 
-/** Free ports for whichever of the two were not given, held together so they differ. */
-async function pickPorts(port: number | undefined, managementPort: number | undefined): Promise<[number, number]> {
-  const servers = [port, managementPort].map(() => createServer());
-  try {
-    const picked = await Promise.all(servers.map(server => new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, LOOPBACK, () => resolve((server.address() as AddressInfo).port));
-    })));
-    return [port ?? picked[0]!, managementPort ?? picked[1]!];
-  } finally {
-    await Promise.all(servers.map(server => new Promise(resolve => server.close(resolve))));
-  }
-}
 
 /** A throwaway CA and a certificate for 127.0.0.1 and localhost, since Pebble ships none. */
 async function createTlsCertificates(): Promise<{ caPem: string; certificatePem: string; privateKeyPem: string }> {
