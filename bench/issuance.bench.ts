@@ -44,7 +44,9 @@ async function throughWorkflow(cloud: LocalCloud, index: number): Promise<void> 
   });
   if (added.status !== 201) throw new Error(`adding ${hostname}: ${added.status} ${await added.text()}`);
   for (;;) {
-    const { domains } = (await (await fetch(`${cloud.apiUrl}/apps/bench/acm`)).json()) as { domains: Array<{ hostname: string; status: string; message?: string }> };
+    const { domains } = (await (await fetch(`${cloud.apiUrl}/apps/bench/acm`)).json()) as {
+      domains: Array<{ hostname: string; status: string; message?: string }>;
+    };
     const domain = domains.find((candidate) => candidate.hostname === hostname);
     if (domain?.status === 'Cert Issued') return;
     if (domain?.status === 'Failing' || domain?.status === 'Failed') throw new Error(`${hostname}: ${domain.status} ${domain.message}`);
@@ -99,7 +101,9 @@ async function main(): Promise<void> {
       `\nratio workflow / bare: median ${(median(workflow.latenciesMs) / median(bare.latenciesMs)).toFixed(2)}x, ` +
         `throughput ${(bare.wallMs / workflow.wallMs).toFixed(2)}x of bare`,
     );
-    console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (this process: workflow, API, projector; not the Java and Go children)`);
+    console.log(
+      `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (this process: workflow, API, projector; not the Java and Go children)`,
+    );
   } finally {
     await cloud.stop();
     await rm(dataDir, { recursive: true, force: true });

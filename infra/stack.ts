@@ -91,7 +91,14 @@ export class CertificateAutomationStack extends Stack {
       Object.entries(ISSUANCE_STEPS).map(([name, entry]) => [name, fn(`Step${name}`, entry, Duration.minutes(1))]),
     ) as Record<IssuanceStep, NodejsFunction>;
     for (const step of Object.values(steps)) eventLog.grantReadWriteData(step);
-    const talksToCa: IssuanceStep[] = ['CreateOrder', 'PublishChallenge', 'SelfCheckChallenge', 'AskCaToValidate', 'CheckValidation', 'FinalizeAndInstall'];
+    const talksToCa: IssuanceStep[] = [
+      'CreateOrder',
+      'PublishChallenge',
+      'SelfCheckChallenge',
+      'AskCaToValidate',
+      'CheckValidation',
+      'FinalizeAndInstall',
+    ];
     for (const name of talksToCa) {
       accountKey.grantRead(steps[name]);
       accountKey.grantWrite(steps[name]);
@@ -107,7 +114,10 @@ export class CertificateAutomationStack extends Stack {
       definitionBody: sfn.DefinitionBody.fromChainable(issuanceDefinition(this, steps)),
       tracingEnabled: true,
       logs: {
-        destination: new logs.LogGroup(this, 'IssuanceLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        destination: new logs.LogGroup(this, 'IssuanceLogs', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
         level: sfn.LogLevel.ERROR,
       },
     });
@@ -155,7 +165,7 @@ export class CertificateAutomationStack extends Stack {
     eventLog.grantReadWriteData(platformEvents);
     stateMachine.grantStartExecution(platformEvents);
     new events.Rule(this, 'DomainAddedRule', {
-      description: "Starts issuance when the platform adds a custom domain",
+      description: 'Starts issuance when the platform adds a custom domain',
       eventPattern: { source: ['platform'], detailType: ['DomainAdded'] },
       targets: [new targets.LambdaFunction(platformEvents, { retryAttempts: 8 })],
     });

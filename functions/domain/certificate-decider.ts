@@ -4,6 +4,7 @@
 import type { DnsAnswer, DomainEvent, IssuanceTrigger } from './events.ts';
 import type { FailureReason } from './failure-reasons.ts';
 import { DomainNotFoundError, StaleAttemptError } from './errors.ts';
+import { renewsAt } from './renewal.ts';
 
 /** How far the current attempt got, in workflow order. */
 const STAGES = ['requested', 'dns-verified', 'order-created', 'challenge-published', 'challenge-validated', 'installed'] as const;
@@ -28,6 +29,7 @@ export interface Failure {
   reason?: FailureReason;
   message: string;
   final: boolean;
+  rateLimitedUntil?: string;
 }
 
 export interface Attempt {
@@ -40,6 +42,8 @@ export interface Attempt {
   /** When this attempt first failed: the failing window counts from here. */
   failingSince?: string;
   failures: number;
+  /** Set by RateLimited: the CA's Retry-After, for the failure recorded with it. */
+  rateLimitedUntil?: string;
   /** True once the attempt ended (installed, or failed for good). */
   closed: boolean;
   lastEventType: DomainEvent['type'];
@@ -47,6 +51,7 @@ export interface Attempt {
 
 export interface InstalledCertificate {
   certificateArn: string;
+  notBefore: string;
   notAfter: string;
 }
 
@@ -56,10 +61,14 @@ export interface DomainState {
   removed: boolean;
   attempt?: Attempt;
   certificate?: InstalledCertificate;
+  /** Since when the domain has failed without a certificate being installed, across attempts. */
+  failingSince?: string;
+  /** Owners were told about this failing episode. */
+  failureNotified: boolean;
   updatedAt?: string;
 }
 
-export const initialState: DomainState = { version: 0, removed: false };
+export const initialState: DomainState = { version: 0, removed: false, failureNotified: false };
 
 export interface IssuedCertificate {
   serialNumber: string;
@@ -70,16 +79,15 @@ export interface IssuedCertificate {
 }
 
 /** Progress a workflow step reports; each one is a single event of the attempt. */
-export type StepOutcome = Extract<
-  DomainEvent,
-  { type: 'DnsVerified' | 'OrderCreated' | 'ChallengePublished' | 'ChallengeValidated' }
->;
+export type StepOutcome = Extract<DomainEvent, { type: 'DnsVerified' | 'OrderCreated' | 'ChallengePublished' | 'ChallengeValidated' }>;
 
 /** How long a domain may keep failing before we stop, and how long to wait between tries. */
 export interface RetryPolicy {
   failingWindowMs: number;
   firstRetryDelayMs: number;
   maxRetryDelayMs: number;
+  /** Failing this long, a domain's owners are told once. */
+  notifyAfterMs: number;
 }
 
 export interface FailureReport {
@@ -90,6 +98,7 @@ export interface FailureReport {
   problem?: unknown;
   /** The DNS answers, when the failure is the DNS pre-flight's verdict. */
   dnsAnswers?: DnsAnswer[];
+  rateLimitedUntil?: string;
 }
 
 export type DomainCommand =
@@ -97,50 +106,77 @@ export type DomainCommand =
   | { type: 'RequestIssuance'; trigger: IssuanceTrigger }
   | { type: 'RecordStepOutcome'; outcome: StepOutcome }
   | { type: 'RecordFailure'; failure: FailureReport }
-  | { type: 'RecordCertificate'; attempt: number; certificate: IssuedCertificate; certificateArn: string };
+  | { type: 'RecordCertificate'; attempt: number; certificate: IssuedCertificate; certificateArn: string }
+  /** The sweep's questions: is a renewal due, has the domain failed long enough to tell someone? */
+  | { type: 'RenewIfDue' }
+  | { type: 'NotifyIfFailingTooLong' };
 
 export function decide(command: DomainCommand, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
   switch (command.type) {
     case 'AddDomain':
       if (state.domain && !state.removed) return [];
       return [{ type: 'DomainAdded', data: { app: command.app, hostname: command.hostname, dnsTarget: command.dnsTarget } }];
-    case 'RequestIssuance': {
+    case 'RequestIssuance':
       requireDomain(state);
       // Never two attempts at once: a request while one runs is the same request.
       if (state.attempt && !state.attempt.closed) return [];
-      const attempt = (state.attempt?.number ?? 0) + 1;
-      return [{ type: 'IssuanceRequested', data: { attempt, trigger: command.trigger } }];
-    }
+      return [nextAttempt(state, command.trigger)];
     case 'RecordStepOutcome': {
       const attempt = requireCurrentAttempt(state, command.outcome.data.attempt);
       return alreadyRecorded(attempt, command.outcome.type) ? [] : [command.outcome];
     }
-    case 'RecordFailure': {
-      const { attempt: number, dnsAnswers, ...failure } = command.failure;
-      const attempt = requireCurrentAttempt(state, number);
-      if (alreadyRecorded(attempt, 'IssuanceFailed')) return [];
-      const failingSince = attempt.failingSince ?? now.toISOString();
-      const final = !failure.retryable || now.getTime() - Date.parse(failingSince) >= policy.failingWindowMs;
-      const issuanceFailed: DomainEvent = { type: 'IssuanceFailed', data: { attempt: number, ...failure, final } };
-      if (!dnsAnswers || !failure.reason) return [issuanceFailed];
-      const dnsCheckFailed: DomainEvent = {
-        type: 'DnsCheckFailed',
-        data: { attempt: number, reason: failure.reason, message: failure.message, answers: dnsAnswers },
-      };
-      return [dnsCheckFailed, issuanceFailed];
-    }
+    case 'RecordFailure':
+      return decideFailure(command.failure, state, now, policy);
     case 'RecordCertificate': {
       const attempt = requireCurrentAttempt(state, command.attempt);
       if (alreadyRecorded(attempt, 'CertificateInstalled')) return [];
+      const { notBefore, notAfter } = command.certificate;
       return [
         { type: 'CertificateIssued', data: { attempt: command.attempt, ...command.certificate } },
-        {
-          type: 'CertificateInstalled',
-          data: { attempt: command.attempt, certificateArn: command.certificateArn, notAfter: command.certificate.notAfter },
-        },
+        { type: 'CertificateInstalled', data: { attempt: command.attempt, certificateArn: command.certificateArn, notBefore, notAfter } },
       ];
     }
+    case 'RenewIfDue': {
+      const certificate = state.certificate;
+      if (!certificate || state.removed || (state.attempt && !state.attempt.closed)) return [];
+      const due = renewsAt(certificate);
+      // A renewal that failed for good waits for a refresh, not for the next sweep.
+      if (Date.parse(due) > now.getTime() || state.attempt?.failure?.final) return [];
+      return [
+        { type: 'RenewalDue', data: { certificateArn: certificate.certificateArn, notAfter: certificate.notAfter, renewsAt: due } },
+        nextAttempt(state, 'renewal'),
+      ];
+    }
+    case 'NotifyIfFailingTooLong': {
+      const since = state.failingSince;
+      if (!since || state.failureNotified || state.removed || now.getTime() - Date.parse(since) < policy.notifyAfterMs) return [];
+      return [{ type: 'FailureNotified', data: { failingSince: since } }];
+    }
   }
+}
+
+function nextAttempt(state: DomainState, trigger: IssuanceTrigger): DomainEvent {
+  return { type: 'IssuanceRequested', data: { attempt: (state.attempt?.number ?? 0) + 1, trigger } };
+}
+
+function decideFailure(report: FailureReport, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
+  const { attempt: number, dnsAnswers, rateLimitedUntil, problem, ...failure } = report;
+  const attempt = requireCurrentAttempt(state, number);
+  if (alreadyRecorded(attempt, 'IssuanceFailed')) return [];
+  const failingFor = now.getTime() - Date.parse(attempt.failingSince ?? now.toISOString());
+  // Waiting out a rate limit is not failing: the window does not end it.
+  const final = !failure.retryable || (!rateLimitedUntil && failingFor >= policy.failingWindowMs);
+  const events: DomainEvent[] = [];
+  if (dnsAnswers && failure.reason) {
+    events.push({
+      type: 'DnsCheckFailed',
+      data: { attempt: number, reason: failure.reason, message: failure.message, answers: dnsAnswers },
+    });
+  }
+  if (rateLimitedUntil)
+    events.push({ type: 'RateLimited', data: { attempt: number, until: rateLimitedUntil, ...(problem !== undefined && { problem }) } });
+  events.push({ type: 'IssuanceFailed', data: { attempt: number, ...failure, ...(problem !== undefined && { problem }), final } });
+  return events;
 }
 
 function requireDomain(state: DomainState): NonNullable<DomainState['domain']> {
@@ -185,13 +221,15 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
           lastEventType: event.type,
         },
       };
-    case 'CertificateIssued':
-      return withAttempt(next, event.type, {});
-    case 'CertificateInstalled':
+    case 'CertificateInstalled': {
+      const { certificateArn, notBefore, notAfter } = event.data;
       return {
         ...withAttempt(next, event.type, { stage: 'installed', closed: true, failure: undefined }),
-        certificate: { certificateArn: event.data.certificateArn, notAfter: event.data.notAfter },
+        certificate: { certificateArn, notBefore, notAfter },
+        failingSince: undefined,
+        failureNotified: false,
       };
+    }
     case 'OrderCreated': {
       const { attempt: _attempt, ...order } = event.data;
       return withAttempt(next, event.type, { stage: 'order-created', order });
@@ -200,33 +238,45 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
     case 'ChallengePublished':
     case 'ChallengeValidated':
       return withAttempt(next, event.type, { stage: STAGE_REACHED_BY[event.type] });
+    case 'RateLimited':
+      return withAttempt(next, event.type, { rateLimitedUntil: event.data.until });
+    case 'CertificateIssued':
     case 'DnsCheckFailed':
       return withAttempt(next, event.type, {});
     case 'IssuanceFailed': {
       const { reason, message, final } = event.data;
       const attempt = next.attempt;
+      // RateLimited is recorded just before its IssuanceFailed.
+      const rateLimitedUntil = attempt?.lastEventType === 'RateLimited' ? attempt.rateLimitedUntil : undefined;
       // A failure that is not final restarts the attempt from the DNS check.
-      return withAttempt(next, event.type, {
-        stage: 'requested',
-        order: undefined,
-        failure: { reason, message, final },
-        closed: final,
-        failingSince: attempt?.failingSince ?? event.at,
-        failures: (attempt?.failures ?? 0) + 1,
-      });
+      return {
+        ...withAttempt(next, event.type, {
+          stage: 'requested',
+          order: undefined,
+          failure: { reason, message, final, ...(rateLimitedUntil && { rateLimitedUntil }) },
+          closed: final,
+          failingSince: attempt?.failingSince ?? event.at,
+          failures: (attempt?.failures ?? 0) + 1,
+        }),
+        failingSince: state.failingSince ?? event.at,
+      };
     }
+    case 'RenewalDue':
+      return next;
+    case 'FailureNotified':
+      return { ...next, failureNotified: true };
   }
+}
+
+function withAttempt(state: DomainState, lastEventType: DomainEvent['type'], change: Partial<Attempt>): DomainState {
+  if (!state.attempt) return state;
+  return { ...state, attempt: { ...state.attempt, ...change, lastEventType } };
 }
 
 /** Exponential backoff between tries of a failing attempt. */
 export function retryDelayMs(state: DomainState, policy: RetryPolicy): number {
   const failures = Math.max(1, state.attempt?.failures ?? 1);
   return Math.min(policy.firstRetryDelayMs * 2 ** (failures - 1), policy.maxRetryDelayMs);
-}
-
-function withAttempt(state: DomainState, lastEventType: DomainEvent['type'], change: Partial<Attempt>): DomainState {
-  if (!state.attempt) return state;
-  return { ...state, attempt: { ...state.attempt, ...change, lastEventType } };
 }
 
 export function fold(events: Iterable<DomainEvent & { at?: string }>, from: DomainState = initialState): DomainState {

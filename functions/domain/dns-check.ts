@@ -6,9 +6,7 @@ import type { FailureReason } from './failure-reasons.ts';
 export type LookupFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'TIMEOUT';
 
 /** What a resolver said about one name: the CNAME chain it followed and the final addresses. */
-export type Resolution =
-  | { name: string; cnameChain: string[]; ipv4: string[]; ipv6: string[] }
-  | { name: string; failure: LookupFailure };
+export type Resolution = { name: string; cnameChain: string[]; ipv4: string[]; ipv6: string[] } | { name: string; failure: LookupFailure };
 
 export type DnsVerdict =
   | { verified: true; answers: DnsAnswer[] }
@@ -27,28 +25,50 @@ export function answersOf(resolution: Resolution): DnsAnswer[] {
   return answers;
 }
 
+export interface PointingRules {
+  hostname: string;
+  dnsTarget: string;
+  /** Targets apps used to point at before: a chain ending there needs updating, not debugging. */
+  legacyTargetSuffixes: string[];
+}
+
 /**
  * The domain is verified when its CNAME chain reaches the app's DNS target, or when
- * its addresses are the target's (an apex flattened by ALIAS/ANAME).
+ * its addresses are the target's (an apex flattened by ALIAS/ANAME), and it has no
+ * IPv6 address the target lacks: the CA prefers IPv6, so a stray AAAA fails validation.
  */
-export function checkPointing(hostname: string, dnsTarget: string, host: Resolution, target: Resolution): DnsVerdict {
+export function checkPointing(rules: PointingRules, host: Resolution, target: Resolution): DnsVerdict {
+  const { hostname, dnsTarget } = rules;
   const answers = distinct([...answersOf(host), ...answersOf(target)]);
   if ('failure' in host) return { ...lookupFailure(hostname, host.failure), answers };
-  if (host.cnameChain.includes(dnsTarget)) return { verified: true, answers };
-  const targetAddresses = 'failure' in target ? [] : target.ipv4;
-  const pointsAtTarget = host.ipv4.length > 0 && host.ipv4.every((address) => targetAddresses.includes(address));
-  if (pointsAtTarget) return { verified: true, answers };
+  const targetAddresses: { ipv4: string[]; ipv6: string[] } = 'failure' in target ? { ipv4: [], ipv6: [] } : target;
+  const incorrect = (message: string): DnsVerdict => ({ verified: false, reason: 'DNS_INCORRECT', message, retryable: true, answers });
+  const pointsAtTarget =
+    host.cnameChain.includes(dnsTarget) || (host.ipv4.length > 0 && host.ipv4.every((address) => targetAddresses.ipv4.includes(address)));
+  if (pointsAtTarget) {
+    const strayIpv6 = host.ipv6.filter((address) => !targetAddresses.ipv6.includes(address));
+    if (strayIpv6.length === 0) return { verified: true, answers };
+    return incorrect(
+      `${hostname} has AAAA records (${strayIpv6.join(', ')}) that do not belong to the app. Remove them: the CA tries IPv6 first.`,
+    );
+  }
+  const finalName = host.cnameChain.at(-1);
+  const legacy = finalName && rules.legacyTargetSuffixes.find((suffix) => finalName === suffix || finalName.endsWith(`.${suffix}`));
+  if (legacy) {
+    return {
+      verified: false,
+      reason: 'CNAME_TARGET_INCORRECT',
+      message: `${hostname} points at ${finalName}, a legacy target. Change its CNAME record to ${dnsTarget}.`,
+      retryable: true,
+      answers,
+    };
+  }
   if (host.ipv4.length === 0 && host.cnameChain.length === 0) {
     return { ...lookupFailure(hostname, 'NODATA'), answers };
   }
-  const seen = host.cnameChain.at(-1) ?? host.ipv4.join(', ');
-  return {
-    verified: false,
-    reason: 'DNS_INCORRECT',
-    message: `${hostname} points at ${seen}, not at ${dnsTarget}. Set a CNAME record for ${hostname} to ${dnsTarget}.`,
-    retryable: true,
-    answers,
-  };
+  return incorrect(
+    `${hostname} points at ${finalName ?? host.ipv4.join(', ')}, not at ${dnsTarget}. Set a CNAME record for ${hostname} to ${dnsTarget}.`,
+  );
 }
 
 function lookupFailure(hostname: string, failure: LookupFailure): Omit<Extract<DnsVerdict, { verified: false }>, 'answers'> {

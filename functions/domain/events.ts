@@ -25,7 +25,10 @@ export type DomainEvent =
       type: 'CertificateIssued';
       data: { attempt: number; serialNumber: string; issuer: string; notBefore: string; notAfter: string; fingerprint256: string };
     }
-  | { type: 'CertificateInstalled'; data: { attempt: number; certificateArn: string; notAfter: string } }
+  | { type: 'CertificateInstalled'; data: { attempt: number; certificateArn: string; notBefore: string; notAfter: string } }
+  | { type: 'RateLimited'; data: { attempt: number; until: string; problem?: unknown } }
+  | { type: 'RenewalDue'; data: { certificateArn: string; notAfter: string; renewsAt: string } }
+  | { type: 'FailureNotified'; data: { failingSince: string } }
   | {
       type: 'IssuanceFailed';
       data: {

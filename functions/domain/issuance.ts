@@ -5,6 +5,8 @@ export interface IssuanceInput {
   app: string;
   hostname: string;
   attempt: number;
+  /** Renewals found together start spread out (jitter), so the CA sees no burst. */
+  startDelaySeconds?: number;
 }
 
 const MAX_EXECUTION_NAME = 80;

@@ -2,6 +2,7 @@
 // of the platform's Automated Certificate Management.
 import type { DomainState } from './certificate-decider.ts';
 import type { FailureReason } from './failure-reasons.ts';
+import { renewsAt } from './renewal.ts';
 
 export const STATUS_WORDS = ['Cert Issued', 'In Progress', 'DNS Verified', 'Waiting', 'Failing', 'Failed'] as const;
 export type StatusWord = (typeof STATUS_WORDS)[number];
@@ -15,6 +16,10 @@ export interface DomainStatus {
   expiresAt?: string;
   rateLimitedUntil?: string;
   dnsTarget: string;
+  /** When the serving certificate will be renewed. */
+  renewsAt?: string;
+  /** Since when issuance has been failing, across attempts. */
+  failingSince?: string;
 }
 
 /** Undefined when the domain is not (or no longer) managed. */
@@ -24,13 +29,20 @@ export function domainStatus(state: DomainState): DomainStatus | undefined {
     hostname: state.domain.hostname,
     dnsTarget: state.domain.dnsTarget,
     lastUpdated: state.updatedAt,
-    ...(state.certificate && { expiresAt: state.certificate.notAfter }),
+    ...(state.certificate && { expiresAt: state.certificate.notAfter, renewsAt: renewsAt(state.certificate) }),
+    ...(state.failingSince && { failingSince: state.failingSince }),
   };
   const attempt = state.attempt;
   if (!attempt) return { ...base, status: 'Waiting' };
   if (attempt.failure) {
-    const { reason, message, final } = attempt.failure;
-    return { ...base, status: final ? 'Failed' : 'Failing', ...(reason && { reason }), message };
+    const { reason, message, final, rateLimitedUntil } = attempt.failure;
+    return {
+      ...base,
+      status: final ? 'Failed' : 'Failing',
+      ...(reason && { reason }),
+      message,
+      ...(rateLimitedUntil && { rateLimitedUntil }),
+    };
   }
   // A renewal in flight keeps the certificate that is serving as the status.
   if (state.certificate && (attempt.stage === 'installed' || attempt.trigger === 'renewal')) {

@@ -21,7 +21,10 @@ export type ApiDispatcher = (request: ApiRequest) => Promise<APIGatewayProxyResu
 export async function loadApiDispatcher(root: string): Promise<ApiDispatcher> {
   const handlers = Object.fromEntries(
     await Promise.all(
-      Object.entries(API_HANDLERS).map(async ([name, file]) => [name, ((await import(`${root}/${file}`)) as { handler: ApiHandler }).handler]),
+      Object.entries(API_HANDLERS).map(async ([name, file]) => [
+        name,
+        ((await import(`${root}/${file}`)) as { handler: ApiHandler }).handler,
+      ]),
     ),
   ) as Record<keyof typeof API_HANDLERS, ApiHandler>;
   const routes = API_ROUTES.map((route) => ({ ...route, pattern: templatePattern(route.resource) }));
@@ -85,7 +88,11 @@ export function startApiServer(dispatch: ApiDispatcher, port: number): Promise<L
       path: request.url ?? '/',
       headers: Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key, String(value)])),
       body: chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined,
-    }).catch((error: unknown) => ({ statusCode: 500, headers: {}, body: JSON.stringify({ error: { code: 'INTERNAL', message: String(error) } }) }));
+    }).catch((error: unknown) => ({
+      statusCode: 500,
+      headers: {},
+      body: JSON.stringify({ error: { code: 'INTERNAL', message: String(error) } }),
+    }));
     response.writeHead(result.statusCode, { 'content-type': 'application/json', ...(result.headers as Record<string, string>) });
     response.end(result.body);
   });

@@ -23,7 +23,11 @@ import { synthesize } from './synthesized.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const LOCAL_DNS_TARGET_SUFFIX = 'edge.localcloud.test';
 const LOCAL_CREDENTIALS = { AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
-const localClientConfig = (endpoint: string) => ({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const localClientConfig = (endpoint: string) => ({
+  endpoint,
+  region: 'local',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 
 export interface LocalCloudOptions {
   dataDir: string;

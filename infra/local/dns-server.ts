@@ -5,7 +5,11 @@ import { isIPv4, isIPv6, type AddressInfo, type Server as NetServer, type Socket
 import { Packet, createTCPServer, createUDPServer, type Resource } from 'dns2';
 
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'CAA';
-export interface CaaRecord { flags: number; tag: string; value: string }
+export interface CaaRecord {
+  flags: number;
+  tag: string;
+  value: string;
+}
 /** `no-answer` never replies, so the client times out. */
 export type Behaviour = 'nxdomain' | 'servfail' | 'no-answer';
 
@@ -34,7 +38,11 @@ export class DnsZone {
   /** Replaces that name's records of that type; an empty list removes them. */
   set(name: string, type: 'A' | 'AAAA' | 'TXT' | 'CNAME', values: string[]): void {
     if (type === 'CNAME' && values.length > 1) throw new Error(`${name} can have only one CNAME`);
-    this.#setRecords(name, type, values.map(value => toRecordData(type, value)));
+    this.#setRecords(
+      name,
+      type,
+      values.map((value) => toRecordData(type, value)),
+    );
   }
 
   setCaa(name: string, records: CaaRecord[]): void {
@@ -43,7 +51,11 @@ export class DnsZone {
         throw new Error(`CAA flags must be an octet, got ${record.flags}`);
       }
     }
-    this.#setRecords(name, 'CAA', records.map(record => ({ ...record })));
+    this.#setRecords(
+      name,
+      'CAA',
+      records.map((record) => ({ ...record })),
+    );
   }
 
   /** Forgets the name: its records of every type and any failure set on it. */
@@ -169,7 +181,7 @@ async function listenOnOnePort(zone: DnsZone, requestedPort: number): Promise<Dn
     port,
     zone,
     stop() {
-      stopped ??= Promise.all([closeTcp(tcp, connections), new Promise<void>(resolve => udp.close(() => resolve()))]).then(() => {});
+      stopped ??= Promise.all([closeTcp(tcp, connections), new Promise<void>((resolve) => udp.close(() => resolve()))]).then(() => {});
       return stopped;
     },
   };
@@ -214,7 +226,7 @@ function bindUdp(socket: UdpSocket, port: number): Promise<void> {
 function closeTcp(server: NetServer, connections: Set<Socket>): Promise<void> {
   // close() waits for open connections, and a silenced query keeps one open.
   for (const socket of connections) socket.destroy();
-  return new Promise(resolve => server.close(() => resolve()));
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function normalize(name: string): string {

@@ -19,10 +19,7 @@ const PROBE_INTERVAL_MS = 50;
 const OUTPUT_TAIL_LINES = 40;
 const LISTENING_LINE = /^listening on port (\d+)$/;
 
-const emulatorDir = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')),
-  'emulator',
-);
+const emulatorDir = path.join(path.dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 const libDir = path.join(emulatorDir, 'DynamoDBLocal_lib');
 const launcherSource = fileURLToPath(new URL('./LoopbackDynamoDbLocal.java', import.meta.url));
 
@@ -93,8 +90,7 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
   } catch (error) {
     await stop();
     throw new Error(
-      `DynamoDB Local failed to start: ${errorMessage(error)}\n` +
-        `--- last output of ${launcherSource} ---\n${outputTail.join('\n')}`,
+      `DynamoDB Local failed to start: ${errorMessage(error)}\n` + `--- last output of ${launcherSource} ---\n${outputTail.join('\n')}`,
       { cause: error },
     );
   } finally {

@@ -83,19 +83,26 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   await writeFile(files.privateKey, tls.privateKeyPem, { mode: 0o600 });
   // The mode above only applies when the file is created, not on a restart.
   await chmod(files.privateKey, 0o600);
-  await writeFile(files.config, JSON.stringify({
-    pebble: {
-      listenAddress: `${LOOPBACK}:${port}`,
-      managementListenAddress: `${LOOPBACK}:${managementPort}`,
-      certificate: files.certificate,
-      privateKey: files.privateKey,
-      httpPort: options.httpChallengePort,
-      tlsPort: options.tlsChallengePort ?? 0,
-      ocspResponderURL: '',
-      externalAccountBindingRequired: false,
-      ...(options.certificateValidityPeriod === undefined ? {} : { certificateValidityPeriod: options.certificateValidityPeriod }),
-    },
-  }, null, 2));
+  await writeFile(
+    files.config,
+    JSON.stringify(
+      {
+        pebble: {
+          listenAddress: `${LOOPBACK}:${port}`,
+          managementListenAddress: `${LOOPBACK}:${managementPort}`,
+          certificate: files.certificate,
+          privateKey: files.privateKey,
+          httpPort: options.httpChallengePort,
+          tlsPort: options.tlsChallengePort ?? 0,
+          ocspResponderURL: '',
+          externalAccountBindingRequired: false,
+          ...(options.certificateValidityPeriod === undefined ? {} : { certificateValidityPeriod: options.certificateValidityPeriod }),
+        },
+      },
+      null,
+      2,
+    ),
+  );
 
   const output = new OutputTail();
   const child = spawn(binary, ['-config', files.config, '-dnsserver', options.dnsServer], {
@@ -154,14 +161,14 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
 
 async function waitUntilServing(urls: string[], caPem: string, exited: Promise<string>): Promise<void> {
   let exit: string | undefined;
-  void exited.then(description => (exit = description));
+  void exited.then((description) => (exit = description));
   let lastAttempt = 'no answer yet';
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exit !== undefined) throw new Error(`Pebble ${exit} before it was ready`);
     try {
-      const responses = await Promise.all(urls.map(url => fetchOverTls(url, caPem)));
-      const failed = responses.findIndex(response => response.status !== 200);
+      const responses = await Promise.all(urls.map((url) => fetchOverTls(url, caPem)));
+      const failed = responses.findIndex((response) => response.status !== 200);
       if (failed === -1) return;
       lastAttempt = `${urls[failed]} answered ${responses[failed]?.status}`;
     } catch (error) {
@@ -175,7 +182,7 @@ async function waitUntilServing(urls: string[], caPem: string, exited: Promise<s
 function fetchOverTls(url: string, caPem: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     // No agent: a pooled keep-alive socket would outlive Pebble.
-    const request = httpsGet(url, { ca: caPem, agent: false, timeout: 2_000 }, response => {
+    const request = httpsGet(url, { ca: caPem, agent: false, timeout: 2_000 }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
@@ -189,15 +196,15 @@ function fetchOverTls(url: string, caPem: string): Promise<{ status: number; bod
 
 /** Resolves with how the process ended, whether it exited or never started. */
 function whenExited(child: ChildProcess): Promise<string> {
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`));
-    child.once('error', error => resolve(`failed to start: ${error.message}`));
+    child.once('error', (error) => resolve(`failed to start: ${error.message}`));
   });
 }
 
 async function findPebble(): Promise<string | undefined> {
   const pathDirectories = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  const candidates = [...pathDirectories.map(directory => path.join(directory, 'pebble')), '/usr/bin/pebble'];
+  const candidates = [...pathDirectories.map((directory) => path.join(directory, 'pebble')), '/usr/bin/pebble'];
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK);
@@ -216,51 +223,56 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
     child.stdout.on('data', (chunk: Buffer) => output.append(chunk));
     child.stderr.on('data', (chunk: Buffer) => output.append(chunk));
     child.once('error', reject);
-    child.once('close', code => {
+    child.once('close', (code) => {
       if (code === 0) resolve();
       else reject(new Error(`${command} ${args.join(' ')} exited with code ${code}:\n${output}`));
     });
   });
 }
 
-
 /** A throwaway CA and a certificate for 127.0.0.1 and localhost, since Pebble ships none. */
-async function createTlsCertificates(): Promise<{ caPem: string; certificatePem: string; privateKeyPem: string }> {
+export async function createTlsCertificates(): Promise<{ caPem: string; certificatePem: string; privateKeyPem: string }> {
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + TLS_VALIDITY_MS);
   const caKeys = await webcrypto.subtle.generateKey(ECDSA_P256, false, ['sign', 'verify']);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    name: 'CN=Local cloud Pebble TLS CA',
-    keys: caKeys,
-    notBefore,
-    notAfter,
-    signingAlgorithm: ECDSA_P256,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey, false, webcrypto),
-    ],
-  }, webcrypto);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      name: 'CN=Local cloud Pebble TLS CA',
+      keys: caKeys,
+      notBefore,
+      notAfter,
+      signingAlgorithm: ECDSA_P256,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey, false, webcrypto),
+      ],
+    },
+    webcrypto,
+  );
   const keys = await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
-  const certificate = await x509.X509CertificateGenerator.create({
-    subject: 'CN=localhost',
-    issuer: ca.subject,
-    publicKey: keys.publicKey,
-    signingKey: caKeys.privateKey,
-    notBefore,
-    notAfter,
-    signingAlgorithm: ECDSA_P256,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'ip', value: LOOPBACK },
-        { type: 'dns', value: 'localhost' },
-      ]),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey, false, webcrypto),
-    ],
-  }, webcrypto);
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      subject: 'CN=localhost',
+      issuer: ca.subject,
+      publicKey: keys.publicKey,
+      signingKey: caKeys.privateKey,
+      notBefore,
+      notAfter,
+      signingAlgorithm: ECDSA_P256,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension([
+          { type: 'ip', value: LOOPBACK },
+          { type: 'dns', value: 'localhost' },
+        ]),
+        await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey, false, webcrypto),
+      ],
+    },
+    webcrypto,
+  );
   const privateKey = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return {
     caPem: ca.toString('pem'),

@@ -35,13 +35,15 @@ export async function startRouter(options: {
   const secure = https.createServer(
     {
       SNICallback: (servername, done) => {
-        options.certificates.findForHostname(servername.toLowerCase()).then(
-          (found) =>
-            found
-              ? done(null, tls.createSecureContext({ cert: found.chainPem, key: found.privateKeyPem }))
-              : done(new Error(`no certificate installed for ${servername}`)),
-          done,
-        );
+        options.certificates
+          .findForHostname(servername.toLowerCase())
+          .then(
+            (found) =>
+              found
+                ? done(null, tls.createSecureContext({ cert: found.chainPem, key: found.privateKeyPem }))
+                : done(new Error(`no certificate installed for ${servername}`)),
+            done,
+          );
       },
     },
     (request, response) => {
@@ -49,7 +51,10 @@ export async function startRouter(options: {
     },
   );
 
-  const [httpServer, httpsServer] = await Promise.all([listen(plain, options.httpPort, 'http'), listen(secure, options.httpsPort, 'https')]);
+  const [httpServer, httpsServer] = await Promise.all([
+    listen(plain, options.httpPort, 'http'),
+    listen(secure, options.httpsPort, 'https'),
+  ]);
   return {
     http: httpServer,
     https: httpsServer,

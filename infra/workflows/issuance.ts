@@ -23,6 +23,7 @@ export type IssuanceStep = keyof typeof ISSUANCE_STEPS;
 /** Wait states the local cloud shortens (the same names, in milliseconds there). */
 export const VALIDATION_POLL_STATE = 'WaitForValidation';
 export const RETRY_WAIT_STATE = 'WaitBeforeRetry';
+export const RATE_LIMIT_WAIT_STATE = 'WaitForRateLimitToEnd';
 const VALIDATION_POLL_SECONDS = 2;
 
 /** Errors after which there is nothing to record: the domain is gone, or a newer attempt runs. */
@@ -55,27 +56,35 @@ export function issuanceDefinition(scope: Construct, functions: Record<IssuanceS
   recordFailure.next(
     new sfn.Choice(scope, 'GiveUp?')
       .when(sfn.Condition.booleanEquals('$.failure.final', true), failed)
+      .when(
+        sfn.Condition.isPresent('$.failure.rateLimitedUntil'),
+        new sfn.Wait(scope, RATE_LIMIT_WAIT_STATE, { time: sfn.WaitTime.timestampPath('$.failure.rateLimitedUntil') }).next(checkDns),
+      )
+      .otherwise(new sfn.Wait(scope, RETRY_WAIT_STATE, { time: sfn.WaitTime.secondsPath('$.failure.retryInSeconds') }).next(checkDns)),
+  );
+
+  checkDns.next(withCatch(step('CreateOrder', '$.order'))).next(
+    new sfn.Choice(scope, 'AlreadyAuthorized?')
+      .when(sfn.Condition.stringEquals('$.order.authorizationStatus', 'valid'), finalizeAndInstall)
       .otherwise(
-        new sfn.Wait(scope, RETRY_WAIT_STATE, { time: sfn.WaitTime.secondsPath('$.failure.retryInSeconds') }).next(checkDns),
+        withCatch(step('PublishChallenge', '$.challenge'))
+          .next(withCatch(step('SelfCheckChallenge', '$.selfCheck')))
+          .next(withCatch(step('AskCaToValidate', '$.asked')))
+          .next(waitForValidation)
+          .next(checkValidation)
+          .next(
+            new sfn.Choice(scope, 'Validated?')
+              .when(sfn.Condition.stringEquals('$.validation.status', 'valid'), finalizeAndInstall)
+              .otherwise(waitForValidation),
+          ),
       ),
   );
 
-  return checkDns
-    .next(withCatch(step('CreateOrder', '$.order')))
-    .next(
-      new sfn.Choice(scope, 'AlreadyAuthorized?')
-        .when(sfn.Condition.stringEquals('$.order.authorizationStatus', 'valid'), finalizeAndInstall)
-        .otherwise(
-          withCatch(step('PublishChallenge', '$.challenge'))
-            .next(withCatch(step('SelfCheckChallenge', '$.selfCheck')))
-            .next(withCatch(step('AskCaToValidate', '$.asked')))
-            .next(waitForValidation)
-            .next(checkValidation)
-            .next(
-              new sfn.Choice(scope, 'Validated?')
-                .when(sfn.Condition.stringEquals('$.validation.status', 'valid'), finalizeAndInstall)
-                .otherwise(waitForValidation),
-            ),
-        ),
-    );
+  // Renewals found by one sweep start spread out, so the CA sees no burst.
+  return new sfn.Choice(scope, 'StartLater?')
+    .when(
+      sfn.Condition.isPresent('$.startDelaySeconds'),
+      new sfn.Wait(scope, 'SpreadRenewals', { time: sfn.WaitTime.secondsPath('$.startDelaySeconds') }).next(checkDns),
+    )
+    .otherwise(checkDns);
 }

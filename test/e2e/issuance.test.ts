@@ -50,9 +50,21 @@ test('a custom domain goes from added to "Cert Issued", and the certificate is s
   assert.equal(timeline.status, 200);
   assert.deepEqual(
     timeline.body.map((event: { type: string }) => event.type),
-    ['DomainAdded', 'IssuanceRequested', 'DnsVerified', 'OrderCreated', 'ChallengePublished', 'ChallengeValidated', 'CertificateIssued', 'CertificateInstalled'],
+    [
+      'DomainAdded',
+      'IssuanceRequested',
+      'DnsVerified',
+      'OrderCreated',
+      'ChallengePublished',
+      'ChallengeValidated',
+      'CertificateIssued',
+      'CertificateInstalled',
+    ],
   );
-  assert.deepEqual(timeline.body.map((event: { version: number }) => event.version), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(
+    timeline.body.map((event: { version: number }) => event.version),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
   const dnsVerified = timeline.body[2].data;
   assert.deepEqual(dnsVerified.answers[0], { name: HOSTNAME, type: 'CNAME', data: dnsTarget });
   const issued = timeline.body[6].data;

@@ -73,7 +73,10 @@ test('the account key is created once, readable by its owner only', async () => 
 test('an HTTP-01 order becomes a certificate chain for the name', async () => {
   const { order, authorization } = await validatedOrder('www.acme-ok.test');
   assert.equal(authorization.status, 'valid');
-  const [, csr] = await acme.crypto.createCsr({ commonName: 'www.acme-ok.test', altNames: ['www.acme-ok.test'] }, await acme.crypto.createPrivateEcdsaKey());
+  const [, csr] = await acme.crypto.createCsr(
+    { commonName: 'www.acme-ok.test', altNames: ['www.acme-ok.test'] },
+    await acme.crypto.createPrivateEcdsaKey(),
+  );
   const chain = splitPemChain(await ca.finalize(order.orderUrl, csr.toString()));
   assert.equal(chain.length, 2, 'leaf and intermediate');
   const leaf = new X509Certificate(chain[0]!);
@@ -95,10 +98,13 @@ test('a challenge the CA cannot fetch leaves the authorization invalid with its 
   assert.match(authorization.problem?.detail ?? '', /404/);
 });
 
-test('a problem document from the CA is a typed error with its type, detail and status (not acme-client\'s plain Error)', async () => {
+test("a problem document from the CA is a typed error with its type, detail and status (not acme-client's plain Error)", async () => {
   const { order } = await validatedOrder('www.acme-csr.test');
   // A CSR for another name than the order's: Pebble refuses it as unauthorized for that name.
-  const [, csr] = await acme.crypto.createCsr({ commonName: 'other.acme-csr.test', altNames: ['other.acme-csr.test'] }, await acme.crypto.createPrivateEcdsaKey());
+  const [, csr] = await acme.crypto.createCsr(
+    { commonName: 'other.acme-csr.test', altNames: ['other.acme-csr.test'] },
+    await acme.crypto.createPrivateEcdsaKey(),
+  );
   const error = await ca.finalize(order.orderUrl, csr.toString()).then(
     () => assert.fail('finalize should have failed'),
     (caught: unknown) => caught,

@@ -5,12 +5,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb-local.ts';
 
 const clientConfig = (endpoint: string) => ({
@@ -48,9 +43,7 @@ describe('startDynamoDbLocal', () => {
       const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn }));
       const ShardId = StreamDescription?.Shards?.[0]?.ShardId;
       assert.ok(ShardId, 'stream has a shard');
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({ StreamArn, ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
-      );
+      const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn, ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
       const { Records } = await streams.send(new GetRecordsCommand({ ShardIterator }));
 
       assert.deepEqual(
@@ -65,7 +58,10 @@ describe('startDynamoDbLocal', () => {
 
   it('listens on 127.0.0.1 only', () => {
     assert.equal(db.endpoint, `http://127.0.0.1:${db.port}`);
-    assert.deepEqual(listenersOn(db.port).map((listener) => listener.address), ['127.0.0.1']);
+    assert.deepEqual(
+      listenersOn(db.port).map((listener) => listener.address),
+      ['127.0.0.1'],
+    );
   });
 
   it('stop() ends the java process and frees the port', async () => {

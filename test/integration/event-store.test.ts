@@ -17,7 +17,11 @@ const requested = (attempt: number): DomainEvent => ({ type: 'IssuanceRequested'
 
 before(async () => {
   dynamodb = await startDynamoDbLocal();
-  const client = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const client = new DynamoDBClient({
+    endpoint: dynamodb.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   // The table as the stack defines it.
   const [, eventsTable] = Object.entries(synthesize().tables).find(([id]) => id.startsWith('Events')) ?? [];
   assert.ok(eventsTable);
@@ -28,13 +32,28 @@ after(() => dynamodb.stop());
 
 test('appends one event, then several in one go, with gapless versions and the envelope', async () => {
   await store.append('domain#a#www.a.test', 0, [added], context);
-  const appended = await store.append('domain#a#www.a.test', 1, [requested(1), { type: 'DnsVerified', data: { attempt: 1, answers: [] } }], {
-    ...context,
-    causationId: 'step-1',
-  });
-  assert.deepEqual(appended.map((event) => event.version), [2, 3]);
+  const appended = await store.append(
+    'domain#a#www.a.test',
+    1,
+    [requested(1), { type: 'DnsVerified', data: { attempt: 1, answers: [] } }],
+    {
+      ...context,
+      causationId: 'step-1',
+    },
+  );
+  assert.deepEqual(
+    appended.map((event) => event.version),
+    [2, 3],
+  );
   const read = await store.read('domain#a#www.a.test');
-  assert.deepEqual(read.map((event) => [event.version, event.type]), [[1, 'DomainAdded'], [2, 'IssuanceRequested'], [3, 'DnsVerified']]);
+  assert.deepEqual(
+    read.map((event) => [event.version, event.type]),
+    [
+      [1, 'DomainAdded'],
+      [2, 'IssuanceRequested'],
+      [3, 'DnsVerified'],
+    ],
+  );
   assert.deepEqual(read[1], {
     ...requested(1),
     streamId: 'domain#a#www.a.test',
@@ -57,7 +76,10 @@ test('a writer that read an old version gets a ConcurrencyError and nothing is w
 
 test('of two concurrent appends at the same version exactly one wins', async () => {
   await store.append('domain#a#both.a.test', 0, [added], context);
-  const results = await Promise.allSettled([store.append('domain#a#both.a.test', 1, [requested(1)], context), store.append('domain#a#both.a.test', 1, [requested(1)], context)]);
+  const results = await Promise.allSettled([
+    store.append('domain#a#both.a.test', 1, [requested(1)], context),
+    store.append('domain#a#both.a.test', 1, [requested(1)], context),
+  ]);
   assert.deepEqual(results.map((result) => result.status).sort(), ['fulfilled', 'rejected']);
   assert.equal((await store.read('domain#a#both.a.test')).length, 2);
 });

@@ -52,10 +52,13 @@ describe('Pebble', () => {
   });
 
   it('listens on 127.0.0.1 only', async () => {
-    const ports = [pebble.directoryUrl, pebble.managementUrl].map(url => Number(new URL(url).port));
+    const ports = [pebble.directoryUrl, pebble.managementUrl].map((url) => Number(new URL(url).port));
     const listeners = await listeningSockets();
     for (const port of ports) {
-      assert.deepEqual(listeners.filter(listener => listener.port === port).map(listener => listener.address), [LOOPBACK_V4_HEX]);
+      assert.deepEqual(
+        listeners.filter((listener) => listener.port === port).map((listener) => listener.address),
+        [LOOPBACK_V4_HEX],
+      );
     }
   });
 
@@ -67,7 +70,7 @@ describe('Pebble', () => {
 
 function fetchText(url: string, ca?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    httpsGet(url, { ca, agent: false }, response => {
+    httpsGet(url, { ca, agent: false }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
@@ -78,10 +81,10 @@ function fetchText(url: string, ca?: string): Promise<{ status: number; body: st
 
 /** Listening TCP sockets from /proc, with the local address as the kernel writes it (hex). */
 async function listeningSockets(): Promise<{ address: string; port: number }[]> {
-  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(file => readFile(file, 'utf8')));
+  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8')));
   return tables
-    .flatMap(table => table.trim().split('\n').slice(1))
-    .map(line => line.trim().split(/\s+/))
+    .flatMap((table) => table.trim().split('\n').slice(1))
+    .map((line) => line.trim().split(/\s+/))
     .filter(([, , , state]) => state === TCP_LISTEN_STATE)
     .map(([, local = '']) => {
       const [address = '', port = ''] = local.split(':');

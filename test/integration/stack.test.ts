@@ -42,10 +42,10 @@ test('the issuance state machine is Standard, valid ASL, with readable states', 
   const result = validateAsl(synthesized.issuanceDefinition);
   assert.ok(result.isValid, result.errorsText());
   const states = Object.keys((synthesized.issuanceDefinition as { States: object }).States);
-  for (const name of [...Object.keys(ISSUANCE_STEPS), 'WaitForValidation', 'WaitBeforeRetry', 'Issued', 'Failed']) {
+  for (const name of [...Object.keys(ISSUANCE_STEPS), 'WaitForValidation', 'WaitBeforeRetry', 'WaitForRateLimitToEnd', 'SpreadRenewals', 'Issued', 'Failed']) {
     assert.ok(states.includes(name), `missing state ${name}`);
   }
-  assert.equal((synthesized.issuanceDefinition as { StartAt: string }).StartAt, 'CheckDns');
+  assert.equal((synthesized.issuanceDefinition as { StartAt: string }).StartAt, 'StartLater?');
 });
 
 test('the projector reads the event stream; the platform rule targets DomainAdded', () => {

@@ -34,7 +34,13 @@ export async function api(cloud: LocalCloud, method: string, path: string, body?
 }
 
 /** Polls the status projection until the domain reaches one of `statuses`. */
-export async function waitForStatus(cloud: LocalCloud, app: string, hostname: string, statuses: string[], timeoutMs = 30_000): Promise<DomainStatus> {
+export async function waitForStatus(
+  cloud: LocalCloud,
+  app: string,
+  hostname: string,
+  statuses: string[],
+  timeoutMs = 30_000,
+): Promise<DomainStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: DomainStatus | undefined;
   while (Date.now() < deadline) {

@@ -15,7 +15,9 @@ describe('adding a domain', () => {
 
 describe('requesting issuance', () => {
   test('opens attempt 1 for a new domain', () => {
-    given(added).when({ type: 'RequestIssuance', trigger: 'domain-added' }).then({ type: 'IssuanceRequested', data: { attempt: 1, trigger: 'domain-added' } });
+    given(added)
+      .when({ type: 'RequestIssuance', trigger: 'domain-added' })
+      .then({ type: 'IssuanceRequested', data: { attempt: 1, trigger: 'domain-added' } });
   });
 
   test('joins the open attempt instead of starting a second one', () => {
@@ -23,10 +25,12 @@ describe('requesting issuance', () => {
   });
 
   test('opens the next attempt once the last one ended', () => {
-    given(added, requested(1), failed(1, true)).when({ type: 'RequestIssuance', trigger: 'refresh' }).then({
-      type: 'IssuanceRequested',
-      data: { attempt: 2, trigger: 'refresh' },
-    });
+    given(added, requested(1), failed(1, true))
+      .when({ type: 'RequestIssuance', trigger: 'refresh' })
+      .then({
+        type: 'IssuanceRequested',
+        data: { attempt: 2, trigger: 'refresh' },
+      });
   });
 
   test('refuses a domain that was never added', () => {
@@ -36,10 +40,12 @@ describe('requesting issuance', () => {
 
 describe('recording step outcomes', () => {
   test('records progress of the current attempt', () => {
-    given(added, requested(1)).when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } }).then({
-      type: 'DnsVerified',
-      data: { attempt: 1, answers: [] },
-    });
+    given(added, requested(1))
+      .when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } })
+      .then({
+        type: 'DnsVerified',
+        data: { attempt: 1, answers: [] },
+      });
   });
 
   test('a retried step records nothing twice', () => {
@@ -59,8 +65,12 @@ describe('recording step outcomes', () => {
 
   test('the certificate is recorded as issued and installed together, once', () => {
     const command = { type: 'RecordCertificate', attempt: 1, certificate, certificateArn: 'arn:cert/1' } as const;
-    given(added, requested(1), dnsVerified(1), orderCreated(1)).when(command).then(...installed(1));
-    given(added, requested(1), dnsVerified(1), orderCreated(1), ...installed(1)).when(command).then();
+    given(added, requested(1), dnsVerified(1), orderCreated(1))
+      .when(command)
+      .then(...installed(1));
+    given(added, requested(1), dnsVerified(1), orderCreated(1), ...installed(1))
+      .when(command)
+      .then();
   });
 });
 
@@ -81,17 +91,28 @@ describe('failures', () => {
 
   test('a failure that cannot be retried is final at once', () => {
     const forbidden = { attempt: 1, reason: 'CAA_FORBIDS', message: 'CAA forbids', retryable: false } as const;
-    given(added, requested(1)).when({ type: 'RecordFailure', failure: forbidden }).then({ type: 'IssuanceFailed', data: { ...forbidden, final: true } });
+    given(added, requested(1))
+      .when({ type: 'RecordFailure', failure: forbidden })
+      .then({ type: 'IssuanceFailed', data: { ...forbidden, final: true } });
   });
 
   test('the DNS verdict keeps its answers in a DnsCheckFailed event before the failure', () => {
     const answers = [{ name: 'www.example.com', type: 'A', data: '192.0.2.1' }] as const;
-    const failure = { attempt: 1, reason: 'DNS_INCORRECT', message: 'points elsewhere', retryable: true, dnsAnswers: [...answers] } as const;
+    const failure = {
+      attempt: 1,
+      reason: 'DNS_INCORRECT',
+      message: 'points elsewhere',
+      retryable: true,
+      dnsAnswers: [...answers],
+    } as const;
     given(added, requested(1))
       .when({ type: 'RecordFailure', failure: { ...failure, dnsAnswers: [...answers] } })
       .then(
         { type: 'DnsCheckFailed', data: { attempt: 1, reason: 'DNS_INCORRECT', message: 'points elsewhere', answers: [...answers] } },
-        { type: 'IssuanceFailed', data: { attempt: 1, reason: 'DNS_INCORRECT', message: 'points elsewhere', retryable: true, final: false } },
+        {
+          type: 'IssuanceFailed',
+          data: { attempt: 1, reason: 'DNS_INCORRECT', message: 'points elsewhere', retryable: true, final: false },
+        },
       );
   });
 
@@ -109,7 +130,11 @@ describe('failures', () => {
 
   test('retries back off exponentially up to the maximum', () => {
     const delays = [1, 2, 3, 4, 5, 6].map((failures) => {
-      const history = [added, requested(1), ...Array.from({ length: failures }, (_, index) => [dnsVerified(1), failed(1, false, index)]).flat()];
+      const history = [
+        added,
+        requested(1),
+        ...Array.from({ length: failures }, (_, index) => [dnsVerified(1), failed(1, false, index)]).flat(),
+      ];
       return retryDelayMs(given(...history).state, policy);
     });
     assert.deepEqual(delays, [60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);

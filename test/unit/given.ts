@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { decide, fold, type DomainCommand, type RetryPolicy } from '../../functions/domain/certificate-decider.ts';
 import type { DomainEvent } from '../../functions/domain/events.ts';
 
-export const policy: RetryPolicy = { failingWindowMs: 60 * 60_000, firstRetryDelayMs: 60_000, maxRetryDelayMs: 900_000 };
+export const policy: RetryPolicy = {
+  failingWindowMs: 60 * 60_000,
+  firstRetryDelayMs: 60_000,
+  maxRetryDelayMs: 900_000,
+  notifyAfterMs: 3 * 24 * 60 * 60_000,
+};
 export const T0 = new Date('2026-11-22T10:00:00.000Z');
 
 type TimedEvent = DomainEvent & { at?: string };
@@ -42,7 +47,12 @@ export const requested = (attempt = 1, trigger: 'domain-added' | 'refresh' | 're
   at: T0.toISOString(),
 });
 export const dnsVerified = (attempt = 1): TimedEvent => ({ type: 'DnsVerified', data: { attempt, answers: [] }, at: T0.toISOString() });
-export const order = { orderUrl: 'https://ca/order/1', authorizationUrl: 'https://ca/authz/1', challengeUrl: 'https://ca/chall/1', token: 'tok' };
+export const order = {
+  orderUrl: 'https://ca/order/1',
+  authorizationUrl: 'https://ca/authz/1',
+  challengeUrl: 'https://ca/chall/1',
+  token: 'tok',
+};
 export const orderCreated = (attempt = 1): TimedEvent => ({ type: 'OrderCreated', data: { attempt, ...order }, at: T0.toISOString() });
 export const certificate = {
   serialNumber: '01',
@@ -53,7 +63,11 @@ export const certificate = {
 };
 export const installed = (attempt = 1): TimedEvent[] => [
   { type: 'CertificateIssued', data: { attempt, ...certificate }, at: T0.toISOString() },
-  { type: 'CertificateInstalled', data: { attempt, certificateArn: 'arn:cert/1', notAfter: certificate.notAfter }, at: T0.toISOString() },
+  {
+    type: 'CertificateInstalled',
+    data: { attempt, certificateArn: 'arn:cert/1', notBefore: certificate.notBefore, notAfter: certificate.notAfter },
+    at: T0.toISOString(),
+  },
 ];
 export const failed = (attempt: number, final: boolean, minutes = 0): TimedEvent => ({
   type: 'IssuanceFailed',

@@ -11,6 +11,17 @@ test('hostnames are normalised, and refused with the rule they break', () => {
   assert.equal(checkHostname('localhost').valid, false);
   assert.equal(checkHostname('-bad.example.com').valid, false);
   assert.equal(checkHostname(`${'a'.repeat(64)}.example.com`).valid, false);
+  assert.deepEqual(checkHostname('bücher.example.com'), { valid: true, hostname: 'xn--bcher-kva.example.com' });
+  assert.deepEqual(checkHostname('co.uk'), {
+    valid: false,
+    rule: 'co.uk is a public suffix: add a name you own under it, like example.co.uk',
+  });
+  assert.equal(checkHostname('github.io').valid, false, 'private public suffixes count too');
+  assert.equal(checkHostname('me.github.io').valid, true);
+  assert.equal(checkHostname('[2001:db8::1]').valid, false);
+  assert.equal(checkHostname('a b.example.com').valid, false);
+  // Longer than a certificate's common name may be, but a valid name: refused at issuance, not here.
+  assert.equal(checkHostname(`${'a'.repeat(60)}.example.com`).valid, true);
 });
 
 test('execution names say app, domain and attempt, within 80 allowed characters', () => {

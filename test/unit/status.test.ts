@@ -25,7 +25,10 @@ test('a failure shows its reason and message: Failing while retrying, Failed whe
 });
 
 test('a renewal in flight keeps showing the serving certificate', () => {
-  const renewing = statusAfter([added, requested(1), dnsVerified(1), orderCreated(1)], installed(1), [requested(2, 'renewal'), dnsVerified(2)]);
+  const renewing = statusAfter([added, requested(1), dnsVerified(1), orderCreated(1)], installed(1), [
+    requested(2, 'renewal'),
+    dnsVerified(2),
+  ]);
   assert.equal(renewing?.status, 'Cert Issued');
   assert.equal(renewing?.expiresAt, '2027-02-20T10:00:00.000Z');
 });

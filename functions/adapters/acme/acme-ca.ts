@@ -4,7 +4,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import acme from 'acme-client';
 import { ACME_ERROR_PREFIX, type AcmeProblem } from '../../domain/acme-problem.ts';
-import { AcmeProblemError } from './acme-problem-error.ts';
+import { AcmeProblemError, CaUnreachableError } from './acme-problem-error.ts';
 
 export interface AcmeSettings {
   directoryUrl: string;
@@ -47,19 +47,21 @@ export class AcmeCertificateAuthority {
     });
   }
 
-  async createOrder(hostname: string): Promise<CreatedOrder> {
-    await this.ensureAccount();
-    const order = await this.client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });
-    const [authorization] = await this.client.getAuthorizations(order);
-    const challenge = authorization?.challenges.find((candidate) => candidate.type === 'http-01');
-    if (!authorization || !challenge) throw new Error(`the CA offered no http-01 challenge for ${hostname}`);
-    return {
-      orderUrl: order.url,
-      authorizationUrl: authorization.url,
-      challengeUrl: challenge.url,
-      token: challenge.token,
-      authorizationStatus: authorization.status,
-    };
+  createOrder(hostname: string): Promise<CreatedOrder> {
+    return this.call(async () => {
+      await this.ensureAccount();
+      const order = await this.client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });
+      const [authorization] = await this.client.getAuthorizations(order);
+      const challenge = authorization?.challenges.find((candidate) => candidate.type === 'http-01');
+      if (!authorization || !challenge) throw new Error(`the CA offered no http-01 challenge for ${hostname}`);
+      return {
+        orderUrl: order.url,
+        authorizationUrl: authorization.url,
+        challengeUrl: challenge.url,
+        token: challenge.token,
+        authorizationStatus: authorization.status,
+      };
+    });
   }
 
   /** What the challenge URL must answer: the token bound to our account key. */
@@ -67,31 +69,46 @@ export class AcmeCertificateAuthority {
     return this.client.getChallengeKeyAuthorization({ type: 'http-01', token, url: '', status: 'pending' });
   }
 
-  async askToValidate(challengeUrl: string): Promise<void> {
-    await this.ensureAccount();
-    await this.client.completeChallenge({ type: 'http-01', url: challengeUrl, token: '', status: 'pending' });
+  askToValidate(challengeUrl: string): Promise<void> {
+    return this.call(async () => {
+      await this.ensureAccount();
+      await this.client.completeChallenge({ type: 'http-01', url: challengeUrl, token: '', status: 'pending' });
+    });
   }
 
-  async authorization(authorizationUrl: string): Promise<AuthorizationState> {
-    await this.ensureAccount();
-    const [authorization] = await this.client.getAuthorizations({ authorizations: [authorizationUrl] } as acme.Order);
-    if (!authorization) throw new Error(`authorization ${authorizationUrl} not found`);
-    const challenge = authorization.challenges.find((candidate) => candidate.type === 'http-01');
-    const failed = authorization.challenges.find((candidate) => candidate.error);
-    return {
-      status: authorization.status,
-      challengeStatus: challenge?.status ?? 'missing',
-      ...(failed?.error && { problem: failed.error as AcmeProblem }),
-    };
+  authorization(authorizationUrl: string): Promise<AuthorizationState> {
+    return this.call(async () => {
+      await this.ensureAccount();
+      const [authorization] = await this.client.getAuthorizations({ authorizations: [authorizationUrl] } as acme.Order);
+      if (!authorization) throw new Error(`authorization ${authorizationUrl} not found`);
+      const challenge = authorization.challenges.find((candidate) => candidate.type === 'http-01');
+      const failed = authorization.challenges.find((candidate) => candidate.error);
+      return {
+        status: authorization.status,
+        challengeStatus: challenge?.status ?? 'missing',
+        ...(failed?.error && { problem: failed.error as AcmeProblem }),
+      };
+    });
   }
 
   /** Finalizes with the CSR and downloads the chain (leaf first). */
-  async finalize(orderUrl: string, csrPem: string): Promise<string> {
-    await this.ensureAccount();
-    let order = await this.client.getOrder({ url: orderUrl } as acme.Order);
-    if (order.status === 'ready') order = await this.client.finalizeOrder(order, csrPem);
-    if (order.status !== 'valid') order = await this.client.waitForValidStatus(order);
-    return this.client.getCertificate(order);
+  finalize(orderUrl: string, csrPem: string): Promise<string> {
+    return this.call(async () => {
+      await this.ensureAccount();
+      let order = await this.client.getOrder({ url: orderUrl } as acme.Order);
+      if (order.status === 'ready') order = await this.client.finalizeOrder(order, csrPem);
+      if (order.status !== 'valid') order = await this.client.waitForValidStatus(order);
+      return this.client.getCertificate(order);
+    });
+  }
+
+  /** Every failure is either the CA's problem document or the CA being unreachable. */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw error instanceof AcmeProblemError ? error : new CaUnreachableError(error);
+    }
   }
 
   private async ensureAccount(): Promise<void> {

@@ -12,3 +12,11 @@ export class AcmeProblemError extends Error {
     this.name = 'AcmeProblemError';
   }
 }
+
+/** The CA did not answer with ACME at all: refused connection, a 5xx page, a broken directory. */
+export class CaUnreachableError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'CaUnreachableError';
+  }
+}

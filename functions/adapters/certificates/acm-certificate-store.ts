@@ -15,7 +15,12 @@ export class AcmCertificateStore implements CertificateStore {
         PrivateKey: encode(bundle.privateKeyPem),
         CertificateArn: replaceArn,
         // ACM refuses tags on a re-import.
-        Tags: replaceArn ? undefined : [{ Key: 'hostname', Value: bundle.hostname }, { Key: 'managed-by', Value: 'acm-automation' }],
+        Tags: replaceArn
+          ? undefined
+          : [
+              { Key: 'hostname', Value: bundle.hostname },
+              { Key: 'managed-by', Value: 'acm-automation' },
+            ],
       }),
     );
     if (!CertificateArn) throw new Error(`ACM returned no ARN for ${bundle.hostname}`);

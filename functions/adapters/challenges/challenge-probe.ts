@@ -22,7 +22,9 @@ export function probeChallenge(address: string, port: number, hostname: string, 
         );
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`no answer from ${hostname} (${address}:${port}) within ${PROBE_TIMEOUT_MS} ms`)));
+    request.on('timeout', () =>
+      request.destroy(new Error(`no answer from ${hostname} (${address}:${port}) within ${PROBE_TIMEOUT_MS} ms`)),
+    );
     request.on('error', reject);
   });
 }

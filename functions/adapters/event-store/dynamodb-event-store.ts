@@ -42,17 +42,15 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async append(streamId: string, expectedVersion: number, events: DomainEvent[], context: AppendContext): Promise<RecordedEvent[]> {
-    const recorded = events.map(
-      (event, index): RecordedEvent => ({
-        ...event,
-        streamId,
-        version: expectedVersion + index + 1,
-        at: context.at,
-        schemaVersion: SCHEMA_VERSION,
-        correlationId: context.correlationId,
-        ...(context.causationId && { causationId: context.causationId }),
-      }),
-    );
+    const recorded = events.map((event, index): RecordedEvent => ({
+      ...event,
+      streamId,
+      version: expectedVersion + index + 1,
+      at: context.at,
+      schemaVersion: SCHEMA_VERSION,
+      correlationId: context.correlationId,
+      ...(context.causationId && { causationId: context.causationId }),
+    }));
     const puts = recorded.map((event) => ({
       TableName: this.tableName,
       Item: marshall(event, { removeUndefinedValues: true, convertClassInstanceToMap: true }),

@@ -21,7 +21,10 @@ export const handler = apiHandler({
   },
   'GET /apps/{app}/domains': async (event) => {
     const statuses = await dependencies().statuses.listApp(pathParameter(event, 'app'));
-    return json(200, statuses.map(({ hostname, dnsTarget }) => ({ hostname, dnsTarget })));
+    return json(
+      200,
+      statuses.map(({ hostname, dnsTarget }) => ({ hostname, dnsTarget })),
+    );
   },
   'GET /apps/{app}/domains/{hostname}/events': async (event) => {
     const deps = dependencies();
@@ -29,7 +32,10 @@ export const handler = apiHandler({
     const state = await loadDomain(deps, ref);
     if (!state.domain) throw new HttpError(404, 'NOT_FOUND', `${ref.hostname} is not a domain of ${ref.app}`);
     const events = await deps.events.read(domainStreamId(ref.app, ref.hostname));
-    return json(200, events.map(({ version, type, at, data }) => ({ version, type, at, data })));
+    return json(
+      200,
+      events.map(({ version, type, at, data }) => ({ version, type, at, data })),
+    );
   },
 });
 

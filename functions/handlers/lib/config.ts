@@ -2,6 +2,7 @@
 // sets it in AWS, the local cloud sets it on this machine.
 import type { RetryPolicy } from '../../domain/certificate-decider.ts';
 import { DEFAULT_RESOLVER } from '../../adapters/dns/dns-resolver.ts';
+import { NOTIFY_AFTER_FAILING_MS } from '../../domain/renewal.ts';
 
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 
@@ -22,6 +23,14 @@ export interface Config {
   stateMachineArn?: string;
   dnsTargetSuffix: string;
   retryPolicy: RetryPolicy;
+  /** DNS targets apps used to point at before (CNAME_TARGET_INCORRECT). */
+  legacyTargetSuffixes: string[];
+  /** Renewals found by one sweep start spread over this many seconds. */
+  renewalJitterSeconds: number;
+  /** The CA's identities in CAA `issue` records. */
+  caaIssuerDomainNames: string[];
+  /** Where notifications go (EventBridge); the default bus when unset. */
+  eventBusName?: string;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Config {
@@ -46,8 +55,20 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       failingWindowMs: seconds('FAILING_WINDOW_SECONDS', 3600),
       firstRetryDelayMs: seconds('RETRY_FIRST_DELAY_SECONDS', 60),
       maxRetryDelayMs: seconds('RETRY_MAX_DELAY_SECONDS', 900),
+      notifyAfterMs: seconds('NOTIFY_AFTER_FAILING_SECONDS', NOTIFY_AFTER_FAILING_MS / 1000),
     },
+    legacyTargetSuffixes: list(env.LEGACY_TARGET_SUFFIXES),
+    renewalJitterSeconds: number(env, 'RENEWAL_JITTER_SECONDS', 3600),
+    caaIssuerDomainNames: list(env.CAA_ISSUER_DOMAIN_NAMES ?? 'letsencrypt.org'),
+    eventBusName: env.EVENT_BUS_NAME,
   };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -10,7 +10,12 @@ export async function addDomain(deps: Dependencies, ref: DomainRef & { dnsTarget
 }
 
 /** Opens an attempt (or joins the open one) and starts its workflow; the execution name makes the start idempotent. */
-export async function requestIssuance(deps: Dependencies, ref: DomainRef, trigger: IssuanceTrigger, correlationId: string): Promise<string> {
+export async function requestIssuance(
+  deps: Dependencies,
+  ref: DomainRef,
+  trigger: IssuanceTrigger,
+  correlationId: string,
+): Promise<string> {
   const { state } = await execute(deps, ref, { type: 'RequestIssuance', trigger }, correlationId);
   const attempt = state.attempt?.number ?? 1;
   const { executionName } = await deps.workflows().startIssuance({ app: ref.app, hostname: ref.hostname, attempt });

@@ -1,6 +1,8 @@
 // What every workflow step shares: a middy handler that reads the issuance input,
 // and the one way a step reports a failure (recorded first, then thrown for Catch).
 import middy from '@middy/core';
+import { AcmeProblemError, CaUnreachableError } from '../../adapters/acme/acme-problem-error.ts';
+import { caUnreachable, classifyProblem } from '../../domain/acme-problem.ts';
 import type { FailureReport } from '../../domain/certificate-decider.ts';
 import { IssuanceError } from '../../domain/errors.ts';
 import { executionName, type IssuanceInput } from '../../domain/issuance.ts';
@@ -17,7 +19,19 @@ export interface StepContext {
 export function stepHandler<Input extends IssuanceInput, Output>(run: (input: Input, context: StepContext) => Promise<Output>) {
   return middy(async (event: Input) => {
     const input = parseIssuanceInput(event);
-    return run(event, { input, deps: dependencies(), correlationId: executionName(input) });
+    const context = { input, deps: dependencies(), correlationId: executionName(input) };
+    try {
+      return await run(event, context);
+    } catch (error) {
+      // Whatever the CA said, in any step, is classified one way and recorded before Catch sees it.
+      if (error instanceof AcmeProblemError) {
+        const { problem, retryAfter } = error;
+        const classified = classifyProblem(problem, { hostname: input.hostname, now: new Date(), ...(retryAfter && { retryAfter }) });
+        return fail(context, { ...classified, problem });
+      }
+      if (error instanceof CaUnreachableError) return fail(context, { ...caUnreachable(error.message), problem: { error: error.message } });
+      throw error;
+    }
   });
 }
 
@@ -30,10 +44,7 @@ export function parseIssuanceInput(event: unknown): IssuanceInput {
 }
 
 /** Records why the attempt failed, then throws so the state machine's Catch takes over. */
-export async function fail(
-  { input, deps, correlationId }: StepContext,
-  failure: Omit<FailureReport, 'attempt'>,
-): Promise<never> {
+export async function fail({ input, deps, correlationId }: StepContext, failure: Omit<FailureReport, 'attempt'>): Promise<never> {
   await execute(deps, input, { type: 'RecordFailure', failure: { attempt: input.attempt, ...failure } }, correlationId);
   throw new IssuanceError(failure.message, failure.reason, failure.retryable, failure.problem);
 }

@@ -11,7 +11,10 @@ export const handler = stepHandler(async (_event, { input, deps, correlationId }
   const state = await loadDomain(deps, input);
   if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
   const { orderUrl } = await loadOrder(deps, input);
-  const [privateKey, csr] = await acme.crypto.createCsr({ commonName: input.hostname, altNames: [input.hostname] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+  const [privateKey, csr] = await acme.crypto.createCsr(
+    { commonName: input.hostname, altNames: [input.hostname] },
+    await acme.crypto.createPrivateEcdsaKey('P-256'),
+  );
   const chainPem = await (await deps.certificateAuthority()).finalize(orderUrl, csr.toString());
   const certificate = describeLeaf(chainPem);
   // A renewal re-imports into the ARN that is serving, so nothing that references it changes.

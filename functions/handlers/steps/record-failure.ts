@@ -15,8 +15,13 @@ export const handler = stepHandler(async (event: IssuanceInput & { error?: Caugh
   const message = `Issuance stopped on an unexpected error (${name}): ${causeMessage(cause)}`;
   const failure = { attempt: input.attempt, message, retryable: true, problem: { error: name, cause: causeMessage(cause) } };
   const { state } = await execute(deps, input, { type: 'RecordFailure', failure }, correlationId);
-  const final = state.attempt?.failure?.final ?? true;
-  return { final, retryInSeconds: Math.ceil(retryDelayMs(state, deps.config.retryPolicy) / 1000) };
+  const { final = true, rateLimitedUntil } = state.attempt?.failure ?? {};
+  // The state machine waits: until the rate limit ends, or for the backoff.
+  return {
+    final,
+    retryInSeconds: Math.ceil(retryDelayMs(state, deps.config.retryPolicy) / 1000),
+    ...(rateLimitedUntil && { rateLimitedUntil }),
+  };
 });
 
 /** Lambda wraps the error as JSON ({errorMessage, ...}); the local runner passes the message. */
