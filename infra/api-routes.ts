@@ -19,8 +19,10 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'GET', resource: '/apps/{app}/domains', handler: 'domains' },
   { method: 'GET', resource: '/apps/{app}/domains/{hostname}/events', handler: 'domains' },
   { method: 'GET', resource: '/apps/{app}/acm', handler: 'acm' },
+  { method: 'POST', resource: '/apps/{app}/acm/refresh', handler: 'acm' },
   { method: 'GET', resource: '/.well-known/acme-challenge/{token}', handler: 'challenge' },
 ];
 
 export const PROJECTOR_HANDLER = 'functions/handlers/streams/project-status.ts';
 export const PLATFORM_EVENTS_HANDLER = 'functions/handlers/events/platform-events.ts';
+export const SWEEP_HANDLER = 'functions/handlers/schedules/sweep.ts';

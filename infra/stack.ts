@@ -15,7 +15,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { API_HANDLERS, API_ROUTES, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER } from './api-routes.ts';
+import { API_HANDLERS, API_ROUTES, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
 import { ISSUANCE_STEPS, issuanceDefinition, type IssuanceStep } from './workflows/issuance.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -150,11 +150,12 @@ export class CertificateAutomationStack extends Stack {
         return [name, handler];
       }),
     ) as Record<keyof typeof API_HANDLERS, NodejsFunction>;
-    eventLog.grantReadWriteData(apiFunctions.domains);
-    statusTable.grantReadData(apiFunctions.domains);
-    statusTable.grantReadData(apiFunctions.acm);
+    for (const startsIssuance of [apiFunctions.domains, apiFunctions.acm]) {
+      eventLog.grantReadWriteData(startsIssuance);
+      statusTable.grantReadData(startsIssuance);
+      stateMachine.grantStartExecution(startsIssuance);
+    }
     challengeTable.grantReadData(apiFunctions.challenge);
-    stateMachine.grantStartExecution(apiFunctions.domains);
     for (const route of API_ROUTES) {
       api.root.resourceForPath(route.resource).addMethod(route.method, new apigateway.LambdaIntegration(apiFunctions[route.handler]));
     }
@@ -168,6 +169,19 @@ export class CertificateAutomationStack extends Stack {
       description: 'Starts issuance when the platform adds a custom domain',
       eventPattern: { source: ['platform'], detailType: ['DomainAdded'] },
       targets: [new targets.LambdaFunction(platformEvents, { retryAttempts: 8 })],
+    });
+
+    // The hourly sweep: renewals that are due, and owners told about domains failing for days.
+    const sweep = fn('Sweep', SWEEP_HANDLER, Duration.minutes(5));
+    sweep.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
+    eventLog.grantReadWriteData(sweep);
+    statusTable.grantReadData(sweep);
+    stateMachine.grantStartExecution(sweep);
+    events.EventBus.grantAllPutEvents(sweep);
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Renews certificates that are due and reports domains failing for days',
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.LambdaFunction(sweep)],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url });

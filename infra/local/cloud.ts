@@ -8,9 +8,11 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
 import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
-import { dependencies, useLocalWorkflows } from '../../functions/handlers/lib/dependencies.ts';
-import { PROJECTOR_HANDLER } from '../api-routes.ts';
+import { dependencies, useLocalServices } from '../../functions/handlers/lib/dependencies.ts';
+import { LocalNotifications } from '../../functions/adapters/notifications/notifications.ts';
+import { PROJECTOR_HANDLER, SWEEP_HANDLER } from '../api-routes.ts';
 import { ISSUANCE_STEPS, VALIDATION_POLL_STATE } from '../workflows/issuance.ts';
+import { startAcmeFaultProxy, type AcmeFaultProxy } from './acme-fault-proxy.ts';
 import { loadApiDispatcher, startApiServer, type ApiDispatcher, type LocalServer } from './api-server.ts';
 import { startDnsServer, type DnsServer } from './dns-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
@@ -22,6 +24,8 @@ import { synthesize } from './synthesized.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const LOCAL_DNS_TARGET_SUFFIX = 'edge.localcloud.test';
+/** Where apps pointed before: a CNAME ending here is CNAME_TARGET_INCORRECT. */
+export const LOCAL_LEGACY_TARGET_SUFFIX = 'legacy.localcloud.test';
 const LOCAL_CREDENTIALS = { AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 const localClientConfig = (endpoint: string) => ({
   endpoint,
@@ -39,14 +43,21 @@ export interface LocalCloudOptions {
   /** Extra handler environment, e.g. a shortened failing window in tests. */
   environment?: Record<string, string>;
   certificateValidityPeriod?: number;
+  /** How often the renewal and notification sweep runs; an hour in AWS. */
+  sweepIntervalMs?: number;
 }
 
 export interface LocalCloud {
   apiUrl: string;
   dns: DnsServer;
   pebble: Pebble;
+  /** Sits between the service and Pebble; `inject` makes the CA fail for real. */
+  acmeFaults: AcmeFaultProxy;
   router: Router;
   workflows: LocalWorkflows;
+  notifications: LocalNotifications;
+  /** Runs the renewal and notification sweep now (it also runs on a timer). */
+  sweep(): Promise<unknown>;
   dispatch: ApiDispatcher;
   dataDir: string;
   stop(): Promise<void>;
@@ -85,6 +96,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (dynamodbStart.status === 'rejected') throw dynamodbStart.reason;
     if (pebbleStart.status === 'rejected') throw pebbleStart.reason;
     const [dynamodb, pebble] = [dynamodbStart.value, pebbleStart.value];
+    // The service talks to Pebble through a proxy that tests can make misbehave (rate limits, 5xx).
+    const acmeFaults = await startAcmeFaultProxy({
+      upstreamDirectoryUrl: pebble.directoryUrl,
+      upstreamTlsCaPem: pebble.tlsCaPem,
+      serverTls: pebble.serverTls,
+    });
+    stops.push(() => acmeFaults.stop());
 
     const tableNames = await createTables(dynamodb, synthesized.tables);
     Object.assign(process.env, LOCAL_CREDENTIALS, {
@@ -92,7 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       EVENTS_TABLE: tableNames.Events,
       STATUS_TABLE: tableNames.Status,
       CHALLENGES_TABLE: tableNames.Challenges,
-      ACME_DIRECTORY_URL: pebble.directoryUrl,
+      ACME_DIRECTORY_URL: acmeFaults.directoryUrl,
       ACME_DIRECTORY_CA_FILE: pebble.tlsCaFile,
       ACME_ACCOUNT_KEY_FILE: join(dataDir, 'acme-account-key.pem'),
       ACME_POLL_MIN_MS: '100',
@@ -101,6 +119,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       HTTP_CHALLENGE_PORT: String(routerHttpPort),
       LOCAL_CERTIFICATE_DIR: join(dataDir, 'certificates'),
       DNS_TARGET_SUFFIX: LOCAL_DNS_TARGET_SUFFIX,
+      LEGACY_TARGET_SUFFIXES: LOCAL_LEGACY_TARGET_SUFFIX,
+      RENEWAL_JITTER_SECONDS: '0',
       ...options.environment,
     });
 
@@ -109,12 +129,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       taskHandlers: await loadHandlers(ISSUANCE_STEPS),
       waitOverrides: { [VALIDATION_POLL_STATE]: 100 },
     });
-    useLocalWorkflows(workflows);
+    const notifications = new LocalNotifications();
+    useLocalServices({ workflows, notifications });
     stops.push(() => workflows.stopAll());
 
     const projector = (await loadHandlers({ projector: PROJECTOR_HANDLER })).projector as StreamConsumer;
     const poller = await startProjector(dynamodb, tableNames.Events!, projector);
     stops.push(() => poller.stop());
+
+    const { sweeper } = await loadHandlers({ sweeper: SWEEP_HANDLER });
+    const sweep = () => sweeper!(undefined);
+    const sweepTimer = setInterval(
+      () => void sweep().catch((error: unknown) => console.error(`sweep failed: ${String(error)}`)),
+      options.sweepIntervalMs ?? 60_000,
+    );
+    stops.push(async () => clearInterval(sweepTimer));
 
     const dispatch = await loadApiDispatcher(ROOT);
     const api: LocalServer = await startApiServer(dispatch, options.apiPort ?? 0);
@@ -129,8 +158,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       apiUrl: api.url,
       dns,
       pebble,
+      acmeFaults,
       router,
       workflows,
+      notifications,
+      sweep,
       dispatch,
       dataDir,
       stop: async () => {

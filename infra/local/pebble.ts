@@ -35,6 +35,8 @@ export interface Pebble {
   tlsCaPem: string;
   /** The same CA, as a file. */
   tlsCaFile: string;
+  /** The certificate and key Pebble serves HTTPS with: a proxy in front can serve the same, under the same CA. */
+  serverTls: { certificatePem: string; privateKeyPem: string };
   pid: number;
   /** Pebble's issuing root, which it generates afresh at every start. */
   rootCertificatePem(): Promise<string>;
@@ -149,6 +151,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     managementUrl,
     tlsCaPem: tls.caPem,
     tlsCaFile: files.tlsCa,
+    serverTls: { certificatePem: tls.certificatePem, privateKeyPem: tls.privateKeyPem },
     pid: child.pid,
     async rootCertificatePem() {
       const response = await fetchOverTls(`${managementUrl}/roots/0`, tls.caPem);

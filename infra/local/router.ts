@@ -9,9 +9,14 @@ import { listen, type ApiDispatcher, type LocalServer } from './api-server.ts';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
+/** How the edge can get HTTP-01 wrong for a domain, as CDNs and proxies do in the wild. */
+export type ChallengeFault = { status: 404 } | { redirectTo: string };
+
 export interface Router {
   http: LocalServer;
   https: LocalServer;
+  /** Per hostname; tests set and delete them. */
+  challengeFaults: Map<string, ChallengeFault>;
   close(): Promise<void>;
 }
 
@@ -21,10 +26,17 @@ export async function startRouter(options: {
   httpPort: number;
   httpsPort: number;
 }): Promise<Router> {
+  const challengeFaults = new Map<string, ChallengeFault>();
   const plain = http.createServer(async (request, response) => {
     const path = request.url ?? '/';
     if (!path.startsWith(CHALLENGE_PREFIX)) {
       response.writeHead(200, { 'content-type': 'text/plain' }).end(`app served for ${request.headers.host ?? 'unknown host'}\n`);
+      return;
+    }
+    const fault = challengeFaults.get((request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase());
+    if (fault) {
+      if ('status' in fault) response.writeHead(fault.status, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>');
+      else response.writeHead(301, { location: fault.redirectTo }).end();
       return;
     }
     // The edge hands challenge paths to the service's own challenge route.
@@ -58,6 +70,7 @@ export async function startRouter(options: {
   return {
     http: httpServer,
     https: httpsServer,
+    challengeFaults,
     close: async () => {
       await Promise.all([httpServer.close(), httpsServer.close()]);
     },

@@ -27,9 +27,9 @@ test('the event log is keyed (streamId, version) and streams new images', () => 
   template.resourceCountIs('AWS::DynamoDB::Table', 3);
 });
 
-test('every function is Node 22 on arm64, one per step, per API group, the projector and platform events', () => {
+test('every function is Node 22 on arm64: one per step, per API group, the projector, platform events and the sweep', () => {
   const functions = template.findResources('AWS::Lambda::Function');
-  const expected = Object.keys(ISSUANCE_STEPS).length + new Set(API_ROUTES.map((route) => route.handler)).size + 2;
+  const expected = Object.keys(ISSUANCE_STEPS).length + new Set(API_ROUTES.map((route) => route.handler)).size + 3;
   assert.equal(Object.keys(functions).length, expected);
   for (const { Properties } of Object.values(functions)) {
     assert.equal(Properties.Runtime, 'nodejs22.x');
@@ -42,7 +42,15 @@ test('the issuance state machine is Standard, valid ASL, with readable states', 
   const result = validateAsl(synthesized.issuanceDefinition);
   assert.ok(result.isValid, result.errorsText());
   const states = Object.keys((synthesized.issuanceDefinition as { States: object }).States);
-  for (const name of [...Object.keys(ISSUANCE_STEPS), 'WaitForValidation', 'WaitBeforeRetry', 'WaitForRateLimitToEnd', 'SpreadRenewals', 'Issued', 'Failed']) {
+  for (const name of [
+    ...Object.keys(ISSUANCE_STEPS),
+    'WaitForValidation',
+    'WaitBeforeRetry',
+    'WaitForRateLimitToEnd',
+    'SpreadRenewals',
+    'Issued',
+    'Failed',
+  ]) {
     assert.ok(states.includes(name), `missing state ${name}`);
   }
   assert.equal((synthesized.issuanceDefinition as { StartAt: string }).StartAt, 'StartLater?');

@@ -1,6 +1,8 @@
 // Looks names up through one configured resolver (8.8.8.8 in production), the way
 // the CA will see them, with a deadline of our own around every query.
+import type { CaaRecord as NodeCaaRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
+import type { CaaRecord, CaaSet } from '../../domain/caa.ts';
 import type { LookupFailure, Resolution } from '../../domain/dns-check.ts';
 
 export const DEFAULT_RESOLVER = '8.8.8.8';
@@ -13,6 +15,20 @@ const FAILURE_BY_CODE: Record<string, LookupFailure> = {
   ETIMEOUT: 'TIMEOUT',
   ECONNREFUSED: 'TIMEOUT',
 };
+
+/**
+ * The Relevant CAA RRset, `undefined` when no name up to the TLD has CAA records,
+ * or why it could not be known: a SERVFAIL or timeout (or an answer node cannot
+ * read, `code` says which) on the CAA query for `name`. The caller maps a failure
+ * to CAA_UNSUPPORTED: records we could not see may forbid issuance.
+ */
+export type CaaLookup = CaaSet | undefined | CaaLookupFailure;
+export interface CaaLookupFailure {
+  failure: LookupFailure;
+  name: string;
+  /** node's error code when it is not a plain SERVFAIL or timeout, e.g. EBADRESP. */
+  code?: string;
+}
 
 class LookupFailed extends Error {
   constructor(readonly failure: LookupFailure) {
@@ -37,11 +53,55 @@ export class DnsResolver {
       // The first CNAME query also tells a name that does not exist (NXDOMAIN) from one that is empty.
       const cnameChain = await this.cnameChain(name);
       const final = cnameChain.at(-1) ?? name;
-      const [ipv4, ipv6] = await Promise.all([this.records(() => this.resolver.resolve4(final)), this.records(() => this.resolver.resolve6(final))]);
+      const [ipv4, ipv6] = await Promise.all([
+        this.records(() => this.resolver.resolve4(final)),
+        this.records(() => this.resolver.resolve6(final)),
+      ]);
       return { name, cnameChain, ipv4, ipv6 };
     } catch (error) {
       if (error instanceof LookupFailed) return { name, failure: error.failure };
       throw error;
+    }
+  }
+
+  /**
+   * RFC 8659 §3: the CAA RRset at the name, else at its parent, and so on up to
+   * the TLD (the root excluded). A leading `*.` is dropped: a wildcard's set is
+   * its base name's. NXDOMAIN and NODATA mean "empty here, climb". A CNAME is
+   * followed by the resolver, which answers with the target's records; when
+   * the set comes through an alias, `owner` is the chain's end (where the records
+   * can be changed) and `aliasedFrom` the name queried. All levels are queried at
+   * once (as Let's Encrypt does); a failure counts only below the set found.
+   */
+  async relevantCaaSet(hostname: string): Promise<CaaLookup> {
+    const labels = hostname.toLowerCase().replace(/\.$/, '').replace(/^\*\./, '').split('.');
+    if (labels.some((label) => label === '')) return { failure: 'SERVFAIL', name: hostname, code: 'EBADNAME' };
+    const names = labels.map((_, index) => labels.slice(index).join('.'));
+    const answers = names.map((name) => this.caaAt(name));
+    for (const [index, answer] of answers.entries()) {
+      const found = await answer;
+      const name = names[index] ?? hostname;
+      if ('failure' in found) return { name, ...found };
+      if (found.length === 0) continue;
+      const chain = await this.cnameChain(name).catch(() => []);
+      const owner = chain.at(-1);
+      const records = found.map(fromNode);
+      return owner ? { owner, records, aliasedFrom: name } : { owner: name, records };
+    }
+    return undefined;
+  }
+
+  /** The CAA records a query for the name returns; none when it is empty or does not exist. Never rejects. */
+  private async caaAt(name: string): Promise<NodeCaaRecord[] | Omit<CaaLookupFailure, 'name'>> {
+    try {
+      return await this.lookup(() => this.resolver.resolveCaa(name));
+    } catch (error) {
+      if (error instanceof LookupFailed) {
+        return error.failure === 'NODATA' || error.failure === 'NXDOMAIN' ? [] : { failure: error.failure };
+      }
+      // EBADRESP (c-ares rejects a CAA record with an empty value, such as `0 issue ""`), EREFUSED, ...
+      const code = (error as NodeJS.ErrnoException).code;
+      return { failure: 'SERVFAIL', code: typeof code === 'string' ? code : 'EUNKNOWN' };
     }
   }
 
@@ -82,4 +142,16 @@ export class DnsResolver {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * node gives `{ critical: flags, [tag]: value }`. A record whose tag is `critical`
+ * overwrites its own flags with its value (read as not critical), and one tagged
+ * `__proto__` loses its tag and value (read with an empty tag).
+ */
+function fromNode(record: NodeCaaRecord): CaaRecord {
+  const { critical, ...properties } = record as unknown as Record<string, unknown>;
+  if (typeof critical === 'string') return { flags: 0, tag: 'critical', value: critical };
+  const [tag, value] = Object.entries(properties)[0] ?? ['', ''];
+  return { flags: typeof critical === 'number' ? critical : 0, tag, value: String(value) };
 }

@@ -1,6 +1,13 @@
 // The status projection table: one row per (app, hostname), written only by the
 // projector, each row stamped with the stream version it reflects.
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DomainStatus } from '../../domain/status.ts';
 
@@ -38,5 +45,28 @@ export class StatusStore {
       const { app: _app, version: _version, ...status } = unmarshall(item);
       return status as DomainStatus;
     });
+  }
+
+  /**
+   * Domains the sweep must look at: a renewal due, or failing since before `failingBefore`.
+   * A scan: fine for thousands of domains; a sparse index on renewsAt would take over beyond.
+   */
+  async needingAttention(now: Date, failingBefore: Date): Promise<Array<{ app: string; hostname: string }>> {
+    const found: Array<{ app: string; hostname: string }> = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: 'app, hostname',
+          FilterExpression: 'renewsAt <= :now OR failingSince <= :failingBefore',
+          ExpressionAttributeValues: { ':now': { S: now.toISOString() }, ':failingBefore': { S: failingBefore.toISOString() } },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) found.push(unmarshall(item) as { app: string; hostname: string });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found;
   }
 }

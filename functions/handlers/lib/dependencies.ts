@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AcmeCertificateAuthority } from '../../adapters/acme/acme-ca.ts';
@@ -13,6 +14,7 @@ import { ChallengeStore } from '../../adapters/challenges/challenge-store.ts';
 import { DnsResolver } from '../../adapters/dns/dns-resolver.ts';
 import { DynamoDbEventStore } from '../../adapters/event-store/dynamodb-event-store.ts';
 import type { EventStore } from '../../adapters/event-store/event-store.ts';
+import { EventBridgeNotifications, type Notifications } from '../../adapters/notifications/notifications.ts';
 import { StatusStore } from '../../adapters/status/status-store.ts';
 import { StepFunctionsWorkflows } from '../../adapters/workflows/step-functions-workflows.ts';
 import type { Workflows } from '../../adapters/workflows/workflows.ts';
@@ -27,21 +29,27 @@ export interface Dependencies {
   dns: DnsResolver;
   /** Only the handlers that start workflows ask for this (the step functions cannot know their own ARN). */
   workflows(): Workflows;
+  notifications(): Notifications;
   /** The CA client needs the account key, which is fetched on first use only. */
   certificateAuthority(): Promise<AcmeCertificateAuthority>;
 }
 
 let current: Dependencies | undefined;
-let workflowsOverride: Workflows | undefined;
+let localServices: LocalServices | undefined;
+
+/** What the local cloud runs in-process instead of Step Functions and EventBridge. */
+export interface LocalServices {
+  workflows: Workflows;
+  notifications: Notifications;
+}
 
 export function dependencies(): Dependencies {
   current ??= wire(configFromEnvironment());
   return current;
 }
 
-/** The local cloud runs workflows in-process instead of in Step Functions. */
-export function useLocalWorkflows(workflows: Workflows): void {
-  workflowsOverride = workflows;
+export function useLocalServices(services: LocalServices): void {
+  localServices = services;
   current = undefined;
 }
 
@@ -57,7 +65,8 @@ function wire(config: Config): Dependencies {
       ? new LocalCertificateStore(config.localCertificateDir)
       : new AcmCertificateStore(new ACMClient({})),
     dns: new DnsResolver(config.dnsResolver, config.dnsDeadlineMs),
-    workflows: () => workflowsOverride ?? new StepFunctionsWorkflows(new SFNClient({}), requiredArn(config)),
+    workflows: () => localServices?.workflows ?? new StepFunctionsWorkflows(new SFNClient({}), requiredArn(config)),
+    notifications: () => localServices?.notifications ?? new EventBridgeNotifications(new EventBridgeClient({}), config.eventBusName),
     certificateAuthority() {
       certificateAuthority ??= loadAccountKey(config).then(
         (accountKeyPem) =>

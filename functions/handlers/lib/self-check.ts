@@ -8,7 +8,8 @@ export async function selfCheck(deps: Dependencies, hostname: string, token: str
   const resolution = await deps.dns.resolve(hostname);
   // The CA tries IPv6 first; so do we.
   const address = 'failure' in resolution ? undefined : (resolution.ipv6[0] ?? resolution.ipv4[0]);
-  if (!address) return { passed: false, reason: 'DNS_UNRESOLVABLE', message: `${hostname} stopped resolving before the challenge could be checked.` };
+  if (!address)
+    return { passed: false, reason: 'DNS_UNRESOLVABLE', message: `${hostname} stopped resolving before the challenge could be checked.` };
   try {
     return judgeChallengeResponse(hostname, token, expected, await probeChallenge(address, deps.config.httpChallengePort, hostname, token));
   } catch (error) {

@@ -1,5 +1,7 @@
 // CheckDns: the pre-flight before anything is asked of the CA. Does the name fit in
-// a certificate, does the domain point at the app as the public resolver sees it?
+// a certificate, does the domain point at the app as the public resolver sees it,
+// and do its CAA records let our CA issue?
+import { caaAnswers, caaLookupFailedMessage, checkCaa } from '../../domain/caa.ts';
 import { checkPointing } from '../../domain/dns-check.ts';
 import { commonNameProblem } from '../../domain/hostname.ts';
 import { execute, loadDomain } from '../lib/domain-stream.ts';
@@ -19,7 +21,18 @@ export const handler = stepHandler(async (_event, context) => {
     const { reason, message, retryable, answers } = verdict;
     return fail(context, { reason, message, retryable, dnsAnswers: answers });
   }
-  const outcome = { type: 'DnsVerified', data: { attempt: input.attempt, answers: verdict.answers } } as const;
+  const caa = await deps.dns.relevantCaaSet(input.hostname);
+  if (caa && 'failure' in caa) {
+    const message = caaLookupFailedMessage(input.hostname, caa.name, caa.failure);
+    return fail(context, { reason: 'CAA_UNSUPPORTED', message, retryable: true, dnsAnswers: verdict.answers });
+  }
+  const answers = [...verdict.answers, ...caaAnswers(caa)];
+  const ca = { issuerDomainNames: deps.config.caaIssuerDomainNames, validationMethod: 'http-01' } as const;
+  const caaVerdict = checkCaa({ hostname: input.hostname, relevantSet: caa, ca, wildcard: false });
+  if (!caaVerdict.allowed)
+    return fail(context, { reason: 'CAA_FORBIDS', message: caaVerdict.message, retryable: false, dnsAnswers: answers });
+
+  const outcome = { type: 'DnsVerified', data: { attempt: input.attempt, answers } } as const;
   await execute(deps, input, { type: 'RecordStepOutcome', outcome }, correlationId);
-  return { verified: true, answers: verdict.answers };
+  return { verified: true, answers };
 });

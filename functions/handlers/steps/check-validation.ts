@@ -11,7 +11,11 @@ export const handler = stepHandler(async (_event, context) => {
   if (status === 'invalid') {
     // The CA's words say what failed; our own look at the URL says why, in terms a person can act on.
     const verdict = await selfCheck(deps, input.hostname, token);
-    const classified = classifyProblem(problem ?? { type: 'unauthorized' }, { hostname: input.hostname, now: new Date(), selfCheck: verdict });
+    const classified = classifyProblem(problem ?? { type: 'unauthorized' }, {
+      hostname: input.hostname,
+      now: new Date(),
+      selfCheck: verdict,
+    });
     return fail(context, { ...classified, ...(problem && { problem }) });
   }
   if (status === 'valid') {
