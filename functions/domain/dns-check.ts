@@ -43,8 +43,12 @@ export function checkPointing(rules: PointingRules, host: Resolution, target: Re
   if ('failure' in host) return { ...lookupFailure(hostname, host.failure), answers };
   const targetAddresses: { ipv4: string[]; ipv6: string[] } = 'failure' in target ? { ipv4: [], ipv6: [] } : target;
   const incorrect = (message: string): DnsVerdict => ({ verified: false, reason: 'DNS_INCORRECT', message, retryable: true, answers });
+  // A CNAME must lead to the target itself (edges share addresses, so the same IPs prove
+  // nothing); only a name without one, an apex flattened by ALIAS/ANAME, is judged by address.
   const pointsAtTarget =
-    host.cnameChain.includes(dnsTarget) || (host.ipv4.length > 0 && host.ipv4.every((address) => targetAddresses.ipv4.includes(address)));
+    host.cnameChain.length > 0
+      ? host.cnameChain.includes(dnsTarget)
+      : host.ipv4.length > 0 && host.ipv4.every((address) => targetAddresses.ipv4.includes(address));
   if (pointsAtTarget) {
     const strayIpv6 = host.ipv6.filter((address) => !targetAddresses.ipv6.includes(address));
     if (strayIpv6.length === 0) return { verified: true, answers };

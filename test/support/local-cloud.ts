@@ -51,3 +51,22 @@ export async function waitForStatus(
   }
   throw new Error(`${hostname} did not reach ${statuses.join(' or ')} in ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
 }
+
+export interface TimelineEvent {
+  version: number;
+  type: string;
+  at: string;
+  data: Record<string, any>;
+}
+
+export async function timeline(cloud: LocalCloud, app: string, hostname: string): Promise<TimelineEvent[]> {
+  const { status, body } = await api(cloud, 'GET', `/apps/${app}/domains/${hostname}/events`);
+  if (status !== 200) throw new Error(`timeline of ${hostname} answered ${status}: ${JSON.stringify(body)}`);
+  return body as TimelineEvent[];
+}
+
+/** Adds a domain to an app over the API, asserting it was accepted. */
+export async function addDomain(cloud: LocalCloud, app: string, hostname: string): Promise<void> {
+  const { status, body } = await api(cloud, 'POST', `/apps/${app}/domains`, { hostname });
+  if (status !== 201) throw new Error(`adding ${hostname} answered ${status}: ${JSON.stringify(body)}`);
+}
