@@ -92,6 +92,11 @@ export interface RetryPolicy {
 
 export interface FailureReport {
   attempt: number;
+  /**
+   * Which try of the attempt failed: the number of failures it had when the try began
+   * (the workflow carries it). Tells a retried step from the next try after a wait.
+   */
+  tryNumber: number;
   reason?: FailureReason;
   message: string;
   retryable: boolean;
@@ -160,9 +165,10 @@ function nextAttempt(state: DomainState, trigger: IssuanceTrigger): DomainEvent 
 }
 
 function decideFailure(report: FailureReport, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
-  const { attempt: number, dnsAnswers, rateLimitedUntil, problem, ...failure } = report;
+  const { attempt: number, tryNumber: _tryNumber, dnsAnswers, rateLimitedUntil, problem, ...failure } = report;
   const attempt = requireCurrentAttempt(state, number);
-  if (alreadyRecorded(attempt, 'IssuanceFailed')) return [];
+  // A retried step reports the failure of a try that already has one.
+  if (attempt.closed || attempt.failures > report.tryNumber) return [];
   const failingFor = now.getTime() - Date.parse(attempt.failingSince ?? now.toISOString());
   // Waiting out a rate limit is not failing: the window does not end it.
   const final = !failure.retryable || (!rateLimitedUntil && failingFor >= policy.failingWindowMs);
@@ -193,13 +199,9 @@ function requireCurrentAttempt(state: DomainState, attemptNumber: number): Attem
   return attempt;
 }
 
-/** A retried step must not record its outcome twice. */
-function alreadyRecorded(attempt: Attempt, type: DomainEvent['type']): boolean {
-  if (attempt.closed) return true;
-  const stage = STAGE_REACHED_BY[type];
-  if (stage) return STAGES.indexOf(attempt.stage) >= STAGES.indexOf(stage);
-  // Failures are facts of a moment: the same failure twice in a row is one retried step.
-  return attempt.lastEventType === type;
+/** A retried step must not record its progress twice. */
+function alreadyRecorded(attempt: Attempt, type: keyof typeof STAGE_REACHED_BY): boolean {
+  return attempt.closed || STAGES.indexOf(attempt.stage) >= STAGES.indexOf(STAGE_REACHED_BY[type]!);
 }
 
 export function evolve(state: DomainState, event: DomainEvent & { at?: string }): DomainState {

@@ -33,7 +33,10 @@ async function expectFailure(hostname: string, expected: Expected): Promise<Time
     ['DomainAdded', 'IssuanceRequested', ...expected.events],
   );
   const failed = events.at(-1)!;
-  assert.deepEqual([failed.data.reason, failed.data.message, failed.data.final], [expected.reason, status.message, expected.status === 'Failed']);
+  assert.deepEqual(
+    [failed.data.reason, failed.data.message, failed.data.final],
+    [expected.reason, status.message, expected.status === 'Failed'],
+  );
   return events;
 }
 
@@ -116,7 +119,9 @@ test('CAA_FORBIDS: a CAA set at the parent lets only another CA issue; no retry'
     message: /lets only sectigo\.com issue\. Add a CAA record: caa-other\.test\. CAA 0 issue "letsencrypt\.org"/,
     events: ['DnsCheckFailed', 'IssuanceFailed'],
   });
-  assert.ok(events[2]!.data.answers.some((answer: { type: string; data: string }) => answer.type === 'CAA' && answer.data.includes('sectigo.com')));
+  assert.ok(
+    events[2]!.data.answers.some((answer: { type: string; data: string }) => answer.type === 'CAA' && answer.data.includes('sectigo.com')),
+  );
 });
 
 test('CAA_UNSUPPORTED: the DNS provider fails CAA queries', async () => {
@@ -168,7 +173,11 @@ test('REDIRECT_DROPS_PATH: a redirect that loses the challenge path', async () =
 test('RATE_LIMITED: the CA says rateLimited with Retry-After; the status says until when', async () => {
   cloud().dns.zone.set('www.ratelimited.test', 'CNAME', [TARGET]);
   const problem = { type: RATE_LIMITED, detail: 'too many certificates already issued for "ratelimited.test"' };
-  cloud().acmeFaults.inject({ operation: 'newOrder', hostname: 'www.ratelimited.test', response: { status: 429, problem, retryAfterSeconds: 7200 } });
+  cloud().acmeFaults.inject({
+    operation: 'newOrder',
+    hostname: 'www.ratelimited.test',
+    response: { status: 429, problem, retryAfterSeconds: 7200 },
+  });
   const asked = Date.now();
   const events = await expectFailure('www.ratelimited.test', {
     status: 'Failing',
@@ -185,7 +194,11 @@ test('RATE_LIMITED: the CA says rateLimited with Retry-After; the status says un
 
 test('DOMAIN_BLOCKLISTED and DOMAIN_UNSAFE: the CA rejects the identifier; no retry', async () => {
   for (const [hostname, detail, reason] of [
-    ['www.blocked.test', 'Error creating new order :: Cannot issue for "www.blocked.test": The ACME server refuses to issue a certificate for this domain name, because it is forbidden by policy', 'DOMAIN_BLOCKLISTED'],
+    [
+      'www.blocked.test',
+      'Error creating new order :: Cannot issue for "www.blocked.test": The ACME server refuses to issue a certificate for this domain name, because it is forbidden by policy',
+      'DOMAIN_BLOCKLISTED',
+    ],
     ['www.unsafe.test', 'Cannot issue for "www.unsafe.test": the domain is flagged as unsafe by Google Safe Browsing', 'DOMAIN_UNSAFE'],
   ] as const) {
     cloud().dns.zone.set(hostname, 'CNAME', [TARGET]);
@@ -201,7 +214,11 @@ test('DOMAIN_BLOCKLISTED and DOMAIN_UNSAFE: the CA rejects the identifier; no re
 
 test('the CA failing (a 5xx page, not ACME) is Failing with no reason to act on, and retried', async () => {
   cloud().dns.zone.set('www.ca-down.test', 'CNAME', [TARGET]);
-  cloud().acmeFaults.inject({ operation: 'newOrder', hostname: 'www.ca-down.test', response: { status: 503, body: '<html>Service Unavailable</html>' } });
+  cloud().acmeFaults.inject({
+    operation: 'newOrder',
+    hostname: 'www.ca-down.test',
+    response: { status: 503, body: '<html>Service Unavailable</html>' },
+  });
   await addDomain(cloud(), APP, 'www.ca-down.test');
   const status = await waitForStatus(cloud(), APP, 'www.ca-down.test', ['Failing', 'Failed', 'Cert Issued']);
   assert.equal(status.status, 'Failing');

@@ -75,36 +75,31 @@ describe('recording step outcomes', () => {
 });
 
 describe('failures', () => {
-  const dnsTimeout = { attempt: 1, reason: 'DNS_TIMEOUT', message: 'timed out', retryable: true } as const;
+  const dnsTimeout = { attempt: 1, tryNumber: 0, reason: 'DNS_TIMEOUT', message: 'timed out', retryable: true } as const;
+  const { tryNumber: _tryNumber, ...dnsTimeoutData } = dnsTimeout;
 
   test('a retryable failure inside the failing window is not final', () => {
     given(added, requested(1))
       .when({ type: 'RecordFailure', failure: dnsTimeout }, at(0))
-      .then({ type: 'IssuanceFailed', data: { ...dnsTimeout, final: false } });
+      .then({ type: 'IssuanceFailed', data: { ...dnsTimeoutData, final: false } });
   });
 
   test('a failure once the window since the first failure has passed is final', () => {
     given(added, requested(1), failed(1, false, 0), dnsVerified(1))
-      .when({ type: 'RecordFailure', failure: dnsTimeout }, at(61))
-      .then({ type: 'IssuanceFailed', data: { ...dnsTimeout, final: true } });
+      .when({ type: 'RecordFailure', failure: { ...dnsTimeout, tryNumber: 1 } }, at(61))
+      .then({ type: 'IssuanceFailed', data: { ...dnsTimeoutData, final: true } });
   });
 
   test('a failure that cannot be retried is final at once', () => {
     const forbidden = { attempt: 1, reason: 'CAA_FORBIDS', message: 'CAA forbids', retryable: false } as const;
     given(added, requested(1))
-      .when({ type: 'RecordFailure', failure: forbidden })
+      .when({ type: 'RecordFailure', failure: { ...forbidden, tryNumber: 0 } })
       .then({ type: 'IssuanceFailed', data: { ...forbidden, final: true } });
   });
 
   test('the DNS verdict keeps its answers in a DnsCheckFailed event before the failure', () => {
     const answers = [{ name: 'www.example.com', type: 'A', data: '192.0.2.1' }] as const;
-    const failure = {
-      attempt: 1,
-      reason: 'DNS_INCORRECT',
-      message: 'points elsewhere',
-      retryable: true,
-      dnsAnswers: [...answers],
-    } as const;
+    const failure = { attempt: 1, tryNumber: 0, reason: 'DNS_INCORRECT', message: 'points elsewhere', retryable: true } as const;
     given(added, requested(1))
       .when({ type: 'RecordFailure', failure: { ...failure, dnsAnswers: [...answers] } })
       .then(
@@ -118,8 +113,39 @@ describe('failures', () => {
 
   test('the catch-all after a step that recorded its failure records nothing more', () => {
     given(added, requested(1), failed(1, false))
-      .when({ type: 'RecordFailure', failure: { attempt: 1, message: 'unexpected', retryable: true } })
+      .when({ type: 'RecordFailure', failure: { attempt: 1, tryNumber: 0, message: 'unexpected', retryable: true } })
       .then();
+  });
+
+  test('the next try after a wait records its own failure, even with no progress in between', () => {
+    given(added, requested(1), failed(1, false))
+      .when({ type: 'RecordFailure', failure: { ...dnsTimeout, tryNumber: 1 } }, at(1))
+      .then({ type: 'IssuanceFailed', data: { ...dnsTimeoutData, final: false } });
+  });
+
+  test('a rate limit is recorded with its end, and the window does not end it', () => {
+    const limited = {
+      attempt: 1,
+      tryNumber: 1,
+      reason: 'RATE_LIMITED',
+      message: 'slow down',
+      retryable: true,
+      rateLimitedUntil: at(180).toISOString(),
+    } as const;
+    const { tryNumber: _t, rateLimitedUntil, ...data } = limited;
+    const history = [added, requested(1), failed(1, false, 0)];
+    given(...history)
+      .when({ type: 'RecordFailure', failure: limited }, at(120))
+      .then(
+        { type: 'RateLimited', data: { attempt: 1, until: rateLimitedUntil } },
+        { type: 'IssuanceFailed', data: { ...data, final: false } },
+      );
+    const { state } = given(
+      ...history,
+      { type: 'RateLimited', data: { attempt: 1, until: rateLimitedUntil } },
+      { type: 'IssuanceFailed', data: { ...data, final: false } },
+    );
+    assert.equal(state.attempt?.failure?.rateLimitedUntil, rateLimitedUntil);
   });
 
   test('a failure restarts the try: the next order is a new one', () => {

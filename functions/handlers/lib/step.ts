@@ -11,6 +11,8 @@ import { execute } from './domain-stream.ts';
 
 export interface StepContext {
   input: IssuanceInput;
+  /** Failures the attempt had when this try began (0 for the first try). */
+  tryNumber: number;
   deps: Dependencies;
   /** The execution's name: every event a step appends is correlated with it. */
   correlationId: string;
@@ -19,7 +21,8 @@ export interface StepContext {
 export function stepHandler<Input extends IssuanceInput, Output>(run: (input: Input, context: StepContext) => Promise<Output>) {
   return middy(async (event: Input) => {
     const input = parseIssuanceInput(event);
-    const context = { input, deps: dependencies(), correlationId: executionName(input) };
+    const tryNumber = (event as { failure?: { failures?: number } }).failure?.failures ?? 0;
+    const context = { input, tryNumber, deps: dependencies(), correlationId: executionName(input) };
     try {
       return await run(event, context);
     } catch (error) {
@@ -44,7 +47,10 @@ export function parseIssuanceInput(event: unknown): IssuanceInput {
 }
 
 /** Records why the attempt failed, then throws so the state machine's Catch takes over. */
-export async function fail({ input, deps, correlationId }: StepContext, failure: Omit<FailureReport, 'attempt'>): Promise<never> {
-  await execute(deps, input, { type: 'RecordFailure', failure: { attempt: input.attempt, ...failure } }, correlationId);
+export async function fail(
+  { input, tryNumber, deps, correlationId }: StepContext,
+  failure: Omit<FailureReport, 'attempt' | 'tryNumber'>,
+): Promise<never> {
+  await execute(deps, input, { type: 'RecordFailure', failure: { attempt: input.attempt, tryNumber, ...failure } }, correlationId);
   throw new IssuanceError(failure.message, failure.reason, failure.retryable, failure.problem);
 }

@@ -10,15 +10,17 @@ interface CaughtError {
   Cause?: string;
 }
 
-export const handler = stepHandler(async (event: IssuanceInput & { error?: CaughtError }, { input, deps, correlationId }) => {
+export const handler = stepHandler(async (event: IssuanceInput & { error?: CaughtError }, { input, tryNumber, deps, correlationId }) => {
   const { Error: name = 'UnknownError', Cause: cause = '' } = event.error ?? {};
   const message = `Issuance stopped on an unexpected error (${name}): ${causeMessage(cause)}`;
-  const failure = { attempt: input.attempt, message, retryable: true, problem: { error: name, cause: causeMessage(cause) } };
+  const failure = { attempt: input.attempt, tryNumber, message, retryable: true, problem: { error: name, cause: causeMessage(cause) } };
   const { state } = await execute(deps, input, { type: 'RecordFailure', failure }, correlationId);
   const { final = true, rateLimitedUntil } = state.attempt?.failure ?? {};
-  // The state machine waits: until the rate limit ends, or for the backoff.
+  // The state machine waits (until the rate limit ends, or for the backoff); `failures`
+  // numbers the next try, so its steps can tell a retry of theirs from a new try.
   return {
     final,
+    failures: state.attempt?.failures ?? 0,
     retryInSeconds: Math.ceil(retryDelayMs(state, deps.config.retryPolicy) / 1000),
     ...(rateLimitedUntil && { rateLimitedUntil }),
   };

@@ -1,0 +1,110 @@
+// Retrying the right way, with the windows shortened: Failing turns Failed when the
+// failing window ends, a rate limit is waited out exactly, a failing domain recovers
+// after its DNS is fixed and it is refreshed, and owners are told once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
+import { addDomain, api, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
+
+const WINDOW_SECONDS = 4;
+const cloud = useLocalCloud({
+  environment: {
+    FAILING_WINDOW_SECONDS: String(WINDOW_SECONDS),
+    RETRY_FIRST_DELAY_SECONDS: '1',
+    RETRY_MAX_DELAY_SECONDS: '1',
+    NOTIFY_AFTER_FAILING_SECONDS: '2',
+  },
+  sweepIntervalMs: 60 * 60_000,
+});
+const APP = 'retries';
+const TARGET = `${APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
+
+test('Failing retries with backoff, then turns Failed when the window ends, and the execution stops', async () => {
+  await addDomain(cloud(), APP, 'www.never.test');
+  assert.equal((await waitForStatus(cloud(), APP, 'www.never.test', ['Failing'])).reason, 'NXDOMAIN');
+  const failed = await waitForStatus(cloud(), APP, 'www.never.test', ['Failed'], 15_000);
+  assert.equal(failed.reason, 'NXDOMAIN');
+  const failures = (await timeline(cloud(), APP, 'www.never.test')).filter((event) => event.type === 'IssuanceFailed');
+  assert.ok(failures.length >= 3, `${failures.length} tries`);
+  assert.deepEqual(
+    failures.map((event) => event.data.final),
+    [...failures.slice(1).map(() => false), true],
+  );
+  const failingFor = Date.parse(failures.at(-1)!.at) - Date.parse(failures[0]!.at);
+  assert.ok(failingFor >= WINDOW_SECONDS * 1000, `gave up after ${failingFor} ms, before the window ended`);
+  assert.ok(failingFor < (WINDOW_SECONDS + 2) * 1000, `gave up after ${failingFor} ms, well after the window ended`);
+  await cloud().workflows.executions.get('retries_www.never.test_1')!.done;
+  assert.equal(cloud().workflows.executions.get('retries_www.never.test_1')!.status, 'FAILED');
+});
+
+test('a domain that failed recovers: the DNS is fixed, then refresh, then "Cert Issued"', async () => {
+  await addDomain(cloud(), APP, 'www.fixed-later.test');
+  await waitForStatus(cloud(), APP, 'www.fixed-later.test', ['Failed'], 15_000);
+  cloud().dns.zone.set('www.fixed-later.test', 'CNAME', [TARGET]);
+  const refreshed = await api(cloud(), 'POST', `/apps/${APP}/acm/refresh`);
+  assert.equal(refreshed.status, 202);
+  assert.ok(refreshed.body.refreshed.includes('www.fixed-later.test'));
+  // Refreshing again while it runs starts nothing new.
+  await api(cloud(), 'POST', `/apps/${APP}/acm/refresh`);
+  const issued = await waitForStatus(cloud(), APP, 'www.fixed-later.test', ['Cert Issued'], 15_000);
+  assert.equal(issued.reason, undefined);
+  const requests = (await timeline(cloud(), APP, 'www.fixed-later.test')).filter((event) => event.type === 'IssuanceRequested');
+  assert.deepEqual(
+    requests.map((event) => [event.data.attempt, event.data.trigger]),
+    [
+      [1, 'domain-added'],
+      [2, 'refresh'],
+    ],
+  );
+  assert.equal(cloud().workflows.executions.get('retries_www.fixed-later.test_2')?.status, 'SUCCEEDED');
+  assert.equal(cloud().workflows.executions.has('retries_www.fixed-later.test_3'), false);
+});
+
+test('a rate limit is waited out until exactly the time the CA gave, then issuance goes on', async () => {
+  cloud().dns.zone.set('www.wait-for-it.test', 'CNAME', [TARGET]);
+  const problem = { type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many new orders recently' };
+  cloud().acmeFaults.inject({
+    operation: 'newOrder',
+    hostname: 'www.wait-for-it.test',
+    times: 1,
+    response: { status: 429, problem, retryAfterSeconds: 3 },
+  });
+  await addDomain(cloud(), APP, 'www.wait-for-it.test');
+  const limited = await waitForStatus(cloud(), APP, 'www.wait-for-it.test', ['Failing']);
+  assert.equal(limited.reason, 'RATE_LIMITED');
+  await waitForStatus(cloud(), APP, 'www.wait-for-it.test', ['Cert Issued'], 15_000);
+  const events = await timeline(cloud(), APP, 'www.wait-for-it.test');
+  const until = Date.parse(events.find((event) => event.type === 'RateLimited')!.data.until);
+  assert.equal(until, Date.parse(limited.rateLimitedUntil!));
+  const failedAt = events.findIndex((event) => event.type === 'IssuanceFailed');
+  const resumed = events.slice(failedAt).find((event) => event.type === 'DnsVerified')!;
+  const waited = Date.parse(resumed.at) - until;
+  assert.ok(waited >= 0, `resumed ${-waited} ms before the rate limit ended`);
+  assert.ok(waited < 1500, `resumed ${waited} ms after the rate limit ended`);
+});
+
+test('a CA error on finalize is retried, and the domain ends issued', async () => {
+  cloud().dns.zone.set('www.flaky-ca.test', 'CNAME', [TARGET]);
+  const problem = { type: 'urn:ietf:params:acme:error:serverInternal', detail: 'the database is having a moment' };
+  cloud().acmeFaults.inject({ operation: 'finalize', hostname: 'www.flaky-ca.test', times: 1, response: { status: 500, problem } });
+  await addDomain(cloud(), APP, 'www.flaky-ca.test');
+  await waitForStatus(cloud(), APP, 'www.flaky-ca.test', ['Cert Issued'], 15_000);
+  const failure = (await timeline(cloud(), APP, 'www.flaky-ca.test')).find((event) => event.type === 'IssuanceFailed')!;
+  assert.deepEqual([failure.data.reason, failure.data.retryable, failure.data.final], [undefined, true, false]);
+  assert.match(failure.data.message, /serverInternal: the database is having a moment/);
+  assert.equal(failure.data.problem.type, problem.type);
+});
+
+test('owners are told once when a domain has been failing too long', async () => {
+  await addDomain(cloud(), APP, 'www.still-broken.test');
+  await waitForStatus(cloud(), APP, 'www.still-broken.test', ['Failing', 'Failed']);
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  await cloud().sweep();
+  await cloud().sweep();
+  const notices = cloud().notifications.sent.filter((notice) => notice.hostname === 'www.still-broken.test');
+  assert.equal(notices.length, 1);
+  assert.equal(notices[0]!.reason, 'NXDOMAIN');
+  const notified = (await timeline(cloud(), APP, 'www.still-broken.test')).filter((event) => event.type === 'FailureNotified');
+  assert.equal(notified.length, 1);
+  assert.equal(notified[0]!.data.failingSince, notices[0]!.failingSince);
+});
