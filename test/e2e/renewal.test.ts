@@ -1,0 +1,84 @@
+// Renewal end to end, with Pebble issuing 12-second certificates: the sweep finds a
+// certificate due (a third of its lifetime left), renews it into the same ARN while
+// the status stays "Cert Issued"; a renewal that fails says why and the old
+// certificate keeps serving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import tls from 'node:tls';
+import { LOCAL_DNS_TARGET_SUFFIX, type LocalCloud } from '../../infra/local/cloud.ts';
+import { addDomain, timeline, useLocalCloud, waitForStatus, api } from '../support/local-cloud.ts';
+
+const cloud = useLocalCloud({
+  certificateValidityPeriod: 12,
+  sweepIntervalMs: 250,
+  environment: { RENEWAL_JITTER_SECONDS: '2', RETRY_FIRST_DELAY_SECONDS: '60' },
+});
+const APP = 'renewals';
+const TARGET = `${APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
+
+function servedSerial(target: LocalCloud, hostname: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // Verification off: the old certificate may be seconds from expiry; we only ask which one is served.
+    const socket = tls.connect(
+      { host: '127.0.0.1', port: target.router.https.port, servername: hostname, rejectUnauthorized: false },
+      () => {
+        resolve(socket.getPeerCertificate().serialNumber);
+        socket.end();
+      },
+    );
+    socket.on('error', reject);
+  });
+}
+
+async function statusesUntil(hostname: string, done: (status: { status: string; expiresAt?: string }) => boolean, timeoutMs: number) {
+  const seen = new Set<string>();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { body } = await api(cloud(), 'GET', `/apps/${APP}/acm`);
+    const status = body.domains.find((domain: { hostname: string }) => domain.hostname === hostname);
+    seen.add(status.status);
+    if (done(status)) return { status, seen };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${hostname}: condition not reached in ${timeoutMs} ms (seen ${[...seen].join(', ')})`);
+}
+
+test('a certificate due for renewal is renewed into the same ARN; the status stays "Cert Issued"', async () => {
+  cloud().dns.zone.set('www.renew.test', 'CNAME', [TARGET]);
+  await addDomain(cloud(), APP, 'www.renew.test');
+  const first = await waitForStatus(cloud(), APP, 'www.renew.test', ['Cert Issued']);
+  const lifetime = Date.parse(first.expiresAt!) - Date.parse(first.renewsAt!);
+  assert.ok(lifetime > 3000 && lifetime <= 4000, `renews with a third of 12 s left, not ${lifetime} ms`);
+
+  const { status: renewed, seen } = await statusesUntil('www.renew.test', (status) => status.expiresAt !== first.expiresAt, 20_000);
+  assert.deepEqual([...seen], ['Cert Issued'], 'the status never left "Cert Issued" while renewing');
+  assert.ok(Date.parse(renewed.expiresAt) > Date.parse(first.expiresAt!));
+
+  const events = await timeline(cloud(), APP, 'www.renew.test');
+  const installs = events.filter((event) => event.type === 'CertificateInstalled');
+  assert.ok(installs.length >= 2);
+  assert.equal(installs[1]!.data.certificateArn, installs[0]!.data.certificateArn, 'renewal re-imports into the same ARN');
+  const due = events.find((event) => event.type === 'RenewalDue')!;
+  assert.ok(Date.parse(due.at) >= Date.parse(first.renewsAt!), 'not renewed before it was due');
+  const request = events.filter((event) => event.type === 'IssuanceRequested')[1]!;
+  assert.deepEqual([request.data.attempt, request.data.trigger], [2, 'renewal']);
+  const issued = events.filter((event) => event.type === 'CertificateIssued');
+  const current = issued.find((event) => event.data.notAfter === renewed.expiresAt)!;
+  assert.equal(await servedSerial(cloud(), 'www.renew.test'), current.data.serialNumber, 'the router serves the renewed certificate');
+});
+
+test('a renewal that fails says why, keeps the expiry, and the old certificate keeps serving', async () => {
+  cloud().dns.zone.set('www.renew-broken.test', 'CNAME', [TARGET]);
+  await addDomain(cloud(), APP, 'www.renew-broken.test');
+  const issued = await waitForStatus(cloud(), APP, 'www.renew-broken.test', ['Cert Issued']);
+  const serial = await servedSerial(cloud(), 'www.renew-broken.test');
+  cloud().dns.zone.remove('www.renew-broken.test');
+
+  const failing = await waitForStatus(cloud(), APP, 'www.renew-broken.test', ['Failing', 'Failed'], 20_000);
+  assert.equal(failing.reason, 'NXDOMAIN');
+  assert.match(failing.message ?? '', /does not exist in DNS/);
+  assert.equal(failing.expiresAt, issued.expiresAt, 'the status still shows the serving certificate');
+  assert.equal(await servedSerial(cloud(), 'www.renew-broken.test'), serial, 'the old certificate keeps serving');
+  const types = (await timeline(cloud(), APP, 'www.renew-broken.test')).map((event) => event.type);
+  assert.deepEqual(types.slice(types.indexOf('RenewalDue')), ['RenewalDue', 'IssuanceRequested', 'DnsCheckFailed', 'IssuanceFailed']);
+});
