@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
-import { api, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
+import { api, HAPPY_PATH_EVENTS, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
 
 const cloud = useLocalCloud();
 const APP = 'shop';
@@ -50,16 +50,7 @@ test('a custom domain goes from added to "Cert Issued", and the certificate is s
   assert.equal(timeline.status, 200);
   assert.deepEqual(
     timeline.body.map((event: { type: string }) => event.type),
-    [
-      'DomainAdded',
-      'IssuanceRequested',
-      'DnsVerified',
-      'OrderCreated',
-      'ChallengePublished',
-      'ChallengeValidated',
-      'CertificateIssued',
-      'CertificateInstalled',
-    ],
+    HAPPY_PATH_EVENTS,
   );
   assert.deepEqual(
     timeline.body.map((event: { version: number }) => event.version),

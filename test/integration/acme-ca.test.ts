@@ -1,43 +1,20 @@
 // The ACME adapter against real Pebble: an order through HTTP-01 to a certificate,
 // and problem documents surfaced as typed errors that keep type and status.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import acme from 'acme-client';
 import { AcmeCertificateAuthority } from '../../functions/adapters/acme/acme-ca.ts';
 import { AcmeProblemError } from '../../functions/adapters/acme/acme-problem-error.ts';
 import { FileAccountKey } from '../../functions/adapters/acme/account-key.ts';
 import { splitPemChain } from '../../functions/adapters/certificates/certificate-store.ts';
-import { listen, type LocalServer } from '../../infra/local/api-server.ts';
-import { startDnsServer, type DnsServer } from '../../infra/local/dns-server.ts';
-import { startPebble, type Pebble } from '../../infra/local/pebble.ts';
-import { freePort } from '../../infra/local/ports.ts';
+import { settledAuthorization, useAcmeTestbed, validatedOrder } from '../support/acme-testbed.ts';
 
-let dataDir: string;
-let dns: DnsServer;
-let pebble: Pebble;
-let challengeServer: LocalServer;
 let ca: AcmeCertificateAuthority;
 let accountKeyFile: string;
-const answers = new Map<string, string>();
-
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'acme-test-'));
-  dns = await startDnsServer();
-  const httpChallengePort = await freePort();
-  challengeServer = await listen(
-    http.createServer((request, response) => {
-      const answer = answers.get(request.url?.split('/').pop() ?? '');
-      response.writeHead(answer ? 200 : 404).end(answer ?? 'not found');
-    }),
-    httpChallengePort,
-    'http',
-  );
-  pebble = await startPebble({ dataDir, dnsServer: dns.address, httpChallengePort });
+const testbed = useAcmeTestbed(async ({ dataDir, pebble }) => {
   accountKeyFile = join(dataDir, 'account.pem');
   ca = new AcmeCertificateAuthority({
     directoryUrl: pebble.directoryUrl,
@@ -47,31 +24,13 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await Promise.all([pebble?.stop(), dns?.stop(), challengeServer?.close()]);
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-async function validatedOrder(hostname: string) {
-  dns.zone.set(hostname, 'A', ['127.0.0.1']);
-  const order = await ca.createOrder(hostname);
-  answers.set(order.token, await ca.keyAuthorization(order.token));
-  await ca.askToValidate(order.challengeUrl);
-  let authorization = await ca.authorization(order.authorizationUrl);
-  while (authorization.status === 'pending') {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    authorization = await ca.authorization(order.authorizationUrl);
-  }
-  return { order, authorization };
-}
-
 test('the account key is created once, readable by its owner only', async () => {
   assert.equal((await stat(accountKeyFile)).mode & 0o777, 0o600);
   assert.equal(await new FileAccountKey(accountKeyFile).load(), await new FileAccountKey(accountKeyFile).load());
 });
 
 test('an HTTP-01 order becomes a certificate chain for the name', async () => {
-  const { order, authorization } = await validatedOrder('www.acme-ok.test');
+  const { order, authorization } = await validatedOrder(testbed(), ca, 'www.acme-ok.test');
   assert.equal(authorization.status, 'valid');
   const [, csr] = await acme.crypto.createCsr(
     { commonName: 'www.acme-ok.test', altNames: ['www.acme-ok.test'] },
@@ -85,21 +44,17 @@ test('an HTTP-01 order becomes a certificate chain for the name', async () => {
 });
 
 test('a challenge the CA cannot fetch leaves the authorization invalid with its problem', async () => {
-  dns.zone.set('www.acme-unserved.test', 'A', ['127.0.0.1']);
+  testbed().dns.zone.set('www.acme-unserved.test', 'A', ['127.0.0.1']);
   const order = await ca.createOrder('www.acme-unserved.test');
   await ca.askToValidate(order.challengeUrl);
-  let authorization = await ca.authorization(order.authorizationUrl);
-  while (authorization.status === 'pending') {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    authorization = await ca.authorization(order.authorizationUrl);
-  }
+  const authorization = await settledAuthorization(ca, order.authorizationUrl);
   assert.equal(authorization.status, 'invalid');
   assert.equal(authorization.problem?.type, 'urn:ietf:params:acme:error:unauthorized');
   assert.match(authorization.problem?.detail ?? '', /404/);
 });
 
 test("a problem document from the CA is a typed error with its type, detail and status (not acme-client's plain Error)", async () => {
-  const { order } = await validatedOrder('www.acme-csr.test');
+  const { order } = await validatedOrder(testbed(), ca, 'www.acme-csr.test');
   // A CSR for another name than the order's: Pebble refuses it as unauthorized for that name.
   const [, csr] = await acme.crypto.createCsr(
     { commonName: 'other.acme-csr.test', altNames: ['other.acme-csr.test'] },

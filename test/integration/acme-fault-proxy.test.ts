@@ -1,47 +1,23 @@
 // The fault-injecting ACME proxy in front of real Pebble: what Pebble cannot do (rate
 // limits with Retry-After, serverInternal, 5xx pages, rejectedIdentifier) provoked for
 // real, and surfaced by our ACME adapter exactly as a CA's answer would be.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import acme from 'acme-client';
 import { AcmeCertificateAuthority } from '../../functions/adapters/acme/acme-ca.ts';
 import { AcmeProblemError } from '../../functions/adapters/acme/acme-problem-error.ts';
 import { splitPemChain } from '../../functions/adapters/certificates/certificate-store.ts';
 import { startAcmeFaultProxy, type AcmeFaultProxy, type AcmeOperation } from '../../infra/local/acme-fault-proxy.ts';
-import { listen, type LocalServer } from '../../infra/local/api-server.ts';
-import { startDnsServer, type DnsServer } from '../../infra/local/dns-server.ts';
-import { startPebble, type Pebble } from '../../infra/local/pebble.ts';
-import { freePort } from '../../infra/local/ports.ts';
+import { settledAuthorization, useAcmeTestbed, validatedOrder as validatedOrderOf } from '../support/acme-testbed.ts';
 
 const ERROR = 'urn:ietf:params:acme:error:';
 
-let dataDir: string;
-let dns: DnsServer;
-let pebble: Pebble;
 let proxy: AcmeFaultProxy;
-let challengeServer: LocalServer;
 let ca: AcmeCertificateAuthority;
-const answers = new Map<string, string>();
-
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'acme-fault-proxy-test-'));
-  dns = await startDnsServer();
-  const httpChallengePort = await freePort();
-  challengeServer = await listen(
-    http.createServer((request, response) => {
-      const answer = answers.get(request.url?.split('/').pop() ?? '');
-      response.writeHead(answer ? 200 : 404).end(answer ?? 'not found');
-    }),
-    httpChallengePort,
-    'http',
-  );
-  pebble = await startPebble({ dataDir: join(dataDir, 'pebble'), dnsServer: dns.address, httpChallengePort });
+const testbed = useAcmeTestbed(async ({ pebble }) => {
   proxy = await startAcmeFaultProxy({ upstreamDirectoryUrl: pebble.directoryUrl, upstreamTlsCaPem: pebble.tlsCaPem });
   ca = new AcmeCertificateAuthority({
     directoryUrl: proxy.directoryUrl,
@@ -50,22 +26,10 @@ before(async () => {
     pollMinMs: 50,
   });
 });
-
-after(async () => {
-  await Promise.all([proxy?.stop(), pebble?.stop(), dns?.stop(), challengeServer?.close()]);
-  await rm(dataDir, { recursive: true, force: true });
-});
+after(() => proxy?.stop());
 
 async function validatedOrder(hostname: string) {
-  dns.zone.set(hostname, 'A', ['127.0.0.1']);
-  const order = await ca.createOrder(hostname);
-  answers.set(order.token, await ca.keyAuthorization(order.token));
-  await ca.askToValidate(order.challengeUrl);
-  let authorization = await ca.authorization(order.authorizationUrl);
-  while (authorization.status === 'pending') {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    authorization = await ca.authorization(order.authorizationUrl);
-  }
+  const { order, authorization } = await validatedOrderOf(testbed(), ca, hostname);
   assert.equal(authorization.status, 'valid');
   return order;
 }
@@ -100,7 +64,7 @@ test("a full issuance passes through the proxy unchanged: Pebble's chain comes b
   const intermediate = new X509Certificate(chain[1]!);
   assert.equal(leaf.subjectAltName, `DNS:${hostname}`);
   assert.ok(leaf.verify(intermediate.publicKey));
-  assert.ok(intermediate.verify(new X509Certificate(await pebble.rootCertificatePem()).publicKey), 'issued by this Pebble');
+  assert.ok(intermediate.verify(new X509Certificate(await testbed().pebble.rootCertificatePem()).publicKey), 'issued by this Pebble');
 
   const seen = proxy.log.slice(logStart);
   assert.ok(
@@ -132,11 +96,11 @@ test("a full issuance passes through the proxy unchanged: Pebble's chain comes b
 });
 
 test("URLs the client gets back name the proxy's origin, not Pebble's", async () => {
-  dns.zone.set('www.urls.test', 'A', ['127.0.0.1']);
+  testbed().dns.zone.set('www.urls.test', 'A', ['127.0.0.1']);
   const order = await ca.createOrder('www.urls.test');
   const proxyOrigin = new URL(proxy.directoryUrl).origin;
   for (const url of [order.orderUrl, order.authorizationUrl, order.challengeUrl]) assert.equal(new URL(url).origin, proxyOrigin);
-  assert.notEqual(proxyOrigin, new URL(pebble.directoryUrl).origin);
+  assert.notEqual(proxyOrigin, new URL(testbed().pebble.directoryUrl).origin);
 });
 
 test('an injected answer is a proper ACME problem: problem+json, {type, detail, status}, a fresh Replay-Nonce, Retry-After', async () => {
@@ -155,7 +119,7 @@ test('an injected answer is a proper ACME problem: problem+json, {type, detail, 
 
 test('rateLimited with Retry-After 120 on newOrder is an AcmeProblemError with type, status 429 and retryAfter about now + 120 s', async () => {
   const hostname = 'www.rate-limited.test';
-  dns.zone.set(hostname, 'A', ['127.0.0.1']);
+  testbed().dns.zone.set(hostname, 'A', ['127.0.0.1']);
   proxy.inject({
     operation: 'newOrder',
     response: {
@@ -226,9 +190,9 @@ test('serverInternal on finalize for one name is typed, leaves another name alon
 
 test('times: 1 fails the first matching request, then forwards (a challenge, attributed from the authorization)', async () => {
   const hostname = 'www.once.test';
-  dns.zone.set(hostname, 'A', ['127.0.0.1']);
+  testbed().dns.zone.set(hostname, 'A', ['127.0.0.1']);
   const order = await ca.createOrder(hostname);
-  answers.set(order.token, await ca.keyAuthorization(order.token));
+  testbed().answers.set(order.token, await ca.keyAuthorization(order.token));
   proxy.inject({
     operation: 'challenge',
     hostname,
@@ -240,12 +204,7 @@ test('times: 1 fails the first matching request, then forwards (a challenge, att
   assert.equal(error.httpStatus, 503);
   assert.ok(error.retryAfter);
   await ca.askToValidate(order.challengeUrl);
-  let authorization = await ca.authorization(order.authorizationUrl);
-  while (authorization.status === 'pending') {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    authorization = await ca.authorization(order.authorizationUrl);
-  }
-  assert.equal(authorization.status, 'valid');
+  assert.equal((await settledAuthorization(ca, order.authorizationUrl)).status, 'valid');
   const chain = splitPemChain(await ca.finalize(order.orderUrl, await csrFor(hostname)));
   assert.equal(chain.length, 2);
   const challenges = entriesFor(hostname).filter((entry) => entry.operation === 'challenge');
@@ -272,8 +231,8 @@ test('rejectedIdentifier on newOrder is typed, for that name only', async () => 
     },
   });
   try {
-    dns.zone.set(blocked, 'A', ['127.0.0.1']);
-    dns.zone.set('www.allowed.test', 'A', ['127.0.0.1']);
+    testbed().dns.zone.set(blocked, 'A', ['127.0.0.1']);
+    testbed().dns.zone.set('www.allowed.test', 'A', ['127.0.0.1']);
     const error = await rejection(ca.createOrder(blocked));
     assert.ok(error instanceof AcmeProblemError, `expected AcmeProblemError, got ${String(error)}`);
     assert.equal(error.problem.type, `${ERROR}rejectedIdentifier`);
@@ -287,7 +246,7 @@ test('rejectedIdentifier on newOrder is typed, for that name only', async () => 
 
 test('a plain 503 page (not a problem document) surfaces as an error that is not an AcmeProblemError, without retrying', async () => {
   const hostname = 'www.lb-down.test';
-  dns.zone.set(hostname, 'A', ['127.0.0.1']);
+  testbed().dns.zone.set(hostname, 'A', ['127.0.0.1']);
   const page = '<html><body><h1>503 Service Unavailable</h1></body></html>';
   proxy.inject({ operation: 'newOrder', hostname, response: { status: 503, body: page, retryAfterSeconds: 30 } });
   try {
@@ -310,12 +269,12 @@ test('a plain 503 page (not a problem document) surfaces as an error that is not
 
 test("with Pebble's own certificate the proxy is trusted through Pebble's TLS CA alone; stop() closes kept-alive sockets", async () => {
   const second = await startAcmeFaultProxy({
-    upstreamDirectoryUrl: pebble.directoryUrl,
-    upstreamTlsCaPem: pebble.tlsCaPem,
-    serverTls: pebble.serverTls,
+    upstreamDirectoryUrl: testbed().pebble.directoryUrl,
+    upstreamTlsCaPem: testbed().pebble.tlsCaPem,
+    serverTls: testbed().pebble.serverTls,
   });
-  assert.equal(second.tlsCaPem, pebble.tlsCaPem);
-  const agent = new https.Agent({ ca: pebble.tlsCaPem, keepAlive: true });
+  assert.equal(second.tlsCaPem, testbed().pebble.tlsCaPem);
+  const agent = new https.Agent({ ca: testbed().pebble.tlsCaPem, keepAlive: true });
   try {
     const answer = await get(second.directoryUrl, agent);
     assert.equal(answer.status, 200);
@@ -328,7 +287,7 @@ test("with Pebble's own certificate the proxy is trusted through Pebble's TLS CA
     const stopping = Date.now();
     await second.stop(); // a kept-alive connection is open: stop() must not wait for it
     assert.ok(Date.now() - stopping < 2_000, 'stop() closed the kept-alive connection');
-    await assert.rejects(get(second.directoryUrl, new https.Agent({ ca: pebble.tlsCaPem })), { code: 'ECONNREFUSED' });
+    await assert.rejects(get(second.directoryUrl, new https.Agent({ ca: testbed().pebble.tlsCaPem })), { code: 'ECONNREFUSED' });
   } finally {
     agent.destroy();
     await second.stop();

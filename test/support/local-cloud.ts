@@ -70,3 +70,15 @@ export async function addDomain(cloud: LocalCloud, app: string, hostname: string
   const { status, body } = await api(cloud, 'POST', `/apps/${app}/domains`, { hostname });
   if (status !== 201) throw new Error(`adding ${hostname} answered ${status}: ${JSON.stringify(body)}`);
 }
+
+/** A domain's events, in order, from added to installed, when nothing goes wrong. */
+export const HAPPY_PATH_EVENTS = [
+  'DomainAdded',
+  'IssuanceRequested',
+  'DnsVerified',
+  'OrderCreated',
+  'ChallengePublished',
+  'ChallengeValidated',
+  'CertificateIssued',
+  'CertificateInstalled',
+];
