@@ -65,6 +65,10 @@ export interface DomainState {
   failingSince?: string;
   /** Owners were told about this failing episode. */
   failureNotified: boolean;
+  /** When the domain was removed (the platform's event time, when it came from one). */
+  removedAt?: string;
+  /** Why the managed certificate is gone while the domain stays. */
+  certificateRemoved?: 'acm-disabled' | 'domain-removed';
   updatedAt?: string;
 }
 
@@ -107,7 +111,10 @@ export interface FailureReport {
 }
 
 export type DomainCommand =
-  | { type: 'AddDomain'; app: string; hostname: string; dnsTarget: string }
+  /** `platformEventTime` orders adds and removes that the platform delivered out of order. */
+  | { type: 'AddDomain'; app: string; hostname: string; dnsTarget: string; platformEventTime?: string }
+  | { type: 'RemoveDomain'; reason: 'removed' | 'app-deleted'; platformEventTime?: string }
+  | { type: 'RemoveCertificate'; reason: 'acm-disabled' }
   | { type: 'RequestIssuance'; trigger: IssuanceTrigger }
   | { type: 'RecordStepOutcome'; outcome: StepOutcome }
   | { type: 'RecordFailure'; failure: FailureReport }
@@ -118,9 +125,23 @@ export type DomainCommand =
 
 export function decide(command: DomainCommand, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
   switch (command.type) {
-    case 'AddDomain':
+    case 'AddDomain': {
       if (state.domain && !state.removed) return [];
+      // An add older than the removal already recorded arrived late: the removal stands.
+      const { platformEventTime } = command;
+      if (state.removedAt && platformEventTime && Date.parse(platformEventTime) <= Date.parse(state.removedAt)) return [];
       return [{ type: 'DomainAdded', data: { app: command.app, hostname: command.hostname, dnsTarget: command.dnsTarget } }];
+    }
+    case 'RemoveDomain': {
+      if (state.removed) return [];
+      const { reason, platformEventTime } = command;
+      const removed: DomainEvent = { type: 'DomainRemoved', data: { reason, ...(platformEventTime && { platformEventTime }) } };
+      if (!state.certificate) return [removed];
+      return [{ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'domain-removed' } }, removed];
+    }
+    case 'RemoveCertificate':
+      if (!state.certificate) return [];
+      return [{ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: command.reason } }];
     case 'RequestIssuance':
       requireDomain(state);
       // Never two attempts at once: a request while one runs is the same request.
@@ -208,9 +229,17 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
   const next: DomainState = { ...state, version: state.version + 1, updatedAt: event.at ?? state.updatedAt };
   switch (event.type) {
     case 'DomainAdded':
-      return { ...next, domain: event.data, removed: false };
+      return { ...next, domain: event.data, removed: false, certificateRemoved: undefined };
     case 'DomainRemoved':
-      return { ...next, removed: true };
+      // Removal ends whatever attempt was running: a later re-add starts a fresh one.
+      return {
+        ...withAttempt(next, event.type, { closed: true }),
+        removed: true,
+        certificate: undefined,
+        removedAt: event.data.platformEventTime ?? event.at,
+      };
+    case 'CertificateRemoved':
+      return { ...next, certificate: undefined, certificateRemoved: event.data.reason };
     case 'IssuanceRequested':
       return {
         ...next,

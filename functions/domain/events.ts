@@ -1,4 +1,8 @@
-// The facts a domain's certificate stream records. Past tense, append-only.
+// The facts the service records, per stream. Past tense, append-only.
+//   domain#<app>#<hostname>  a domain's certificate: DomainEvent
+//   app#<app>                an app's settings, domains and uploaded certificates: AppEvent
+//   hostname#<hostname>      which app holds a hostname, so one app at a time: ClaimEvent
+//   receipt#<eventId>        a platform event handled, so a redelivery changes nothing: ReceiptEvent
 import type { FailureReason } from './failure-reasons.ts';
 
 /** One DNS answer that led to a decision, kept so the timeline explains itself. */
@@ -42,12 +46,41 @@ export type DomainEvent =
         problem?: unknown;
       };
     }
-  | { type: 'DomainRemoved'; data: Record<string, never> };
+  | { type: 'DomainRemoved'; data: { reason: 'removed' | 'app-deleted'; platformEventTime?: string } }
+  | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: 'acm-disabled' | 'domain-removed' } };
 
 export type DomainEventType = DomainEvent['type'];
 
+/** What people learn about a certificate, never its key. */
+export interface CertificateInfo {
+  name: string;
+  managed: boolean;
+  commonNames: string[];
+  issuer: string;
+  subject: string;
+  startsAt: string;
+  expiresAt: string;
+  trusted: boolean;
+}
+
+export type AppEvent =
+  | { type: 'AcmEnabled'; data: Record<string, never> }
+  | { type: 'AcmDisabled'; data: { because: 'requested' | 'certificate-uploaded' | 'certificate-removed' } }
+  | { type: 'DomainAttached'; data: { hostname: string } }
+  | { type: 'DomainDetached'; data: { hostname: string } }
+  | { type: 'CertificateUploaded'; data: { certificateArn: string; info: CertificateInfo } }
+  | { type: 'CertificateReplaced'; data: { certificateArn: string; info: CertificateInfo } }
+  | { type: 'UploadedCertificateRemoved'; data: { name: string; certificateArn: string } }
+  | { type: 'AppDeleted'; data: Record<string, never> };
+
+export type ClaimEvent = { type: 'HostnameClaimed'; data: { app: string } } | { type: 'HostnameReleased'; data: { app: string } };
+
+export type ReceiptEvent = { type: 'PlatformEventReceived'; data: { detailType: string; app: string; hostname?: string } };
+
+export type StreamEvent = DomainEvent | AppEvent | ClaimEvent | ReceiptEvent;
+
 /** An event as stored: the envelope around the fact. */
-export type RecordedEvent<E extends DomainEvent = DomainEvent> = E & {
+export type RecordedEvent<E extends StreamEvent = DomainEvent> = E & {
   streamId: string;
   version: number;
   at: string;
@@ -58,6 +91,9 @@ export type RecordedEvent<E extends DomainEvent = DomainEvent> = E & {
 
 export const SCHEMA_VERSION = 1;
 
-export function domainStreamId(app: string, hostname: string): string {
-  return `domain#${app}#${hostname}`;
-}
+export const streamIds = {
+  domain: (app: string, hostname: string) => `domain#${app}#${hostname}`,
+  app: (app: string) => `app#${app}`,
+  hostname: (hostname: string) => `hostname#${hostname}`,
+  receipt: (eventId: string) => `receipt#${eventId}`,
+};

@@ -33,6 +33,9 @@ export function domainStatus(state: DomainState): DomainStatus | undefined {
     ...(state.failingSince && { failingSince: state.failingSince }),
   };
   const attempt = state.attempt;
+  if (state.certificateRemoved === 'acm-disabled' && !state.certificate && attempt?.closed) {
+    return { ...base, status: 'Waiting', message: 'Automated certificates are off for this app; enable them to issue again.' };
+  }
   if (!attempt) return { ...base, status: 'Waiting' };
   if (attempt.failure) {
     const { reason, message, final, rateLimitedUntil } = attempt.failure;

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { domainStreamId } from '../../functions/domain/events.ts';
+import { streamIds } from '../../functions/domain/events.ts';
 import { dependencies } from '../../functions/handlers/lib/dependencies.ts';
-import { execute } from '../../functions/handlers/lib/domain-stream.ts';
+import { execute } from '../../functions/handlers/lib/streams.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { ISSUANCE_STEPS } from '../../infra/workflows/issuance.ts';
 import { HAPPY_PATH_EVENTS, useLocalCloud } from '../support/local-cloud.ts';
@@ -26,7 +26,7 @@ test('every step run twice appends once, orders once and installs once', async (
   const deps = dependencies();
   await execute(deps, ref, { type: 'AddDomain', ...ref, dnsTarget }, 'test');
   await execute(deps, ref, { type: 'RequestIssuance', trigger: 'domain-added' }, 'test');
-  const eventTypes = async () => (await deps.events.read(domainStreamId(ref.app, ref.hostname))).map((event) => event.type);
+  const eventTypes = async () => (await deps.events.read(streamIds.domain(ref.app, ref.hostname))).map((event) => event.type);
 
   const runTwice = async (name: keyof typeof ISSUANCE_STEPS) => {
     const first = await step(name);

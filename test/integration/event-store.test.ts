@@ -4,8 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbEventStore } from '../../functions/adapters/event-store/dynamodb-event-store.ts';
+import type { AppendContext } from '../../functions/adapters/event-store/event-store.ts';
 import { ConcurrencyError } from '../../functions/domain/errors.ts';
-import type { DomainEvent } from '../../functions/domain/events.ts';
+import type { DomainEvent, StreamEvent } from '../../functions/domain/events.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb-local.ts';
 import { synthesize } from '../../infra/local/synthesized.ts';
 
@@ -30,17 +31,15 @@ before(async () => {
 });
 after(() => dynamodb.stop());
 
+const write = (streamId: string, expectedVersion: number, events: StreamEvent[], appendContext: AppendContext = context) =>
+  store.append([{ streamId, expectedVersion, events }], appendContext);
+
 test('appends one event, then several in one go, with gapless versions and the envelope', async () => {
-  await store.append('domain#a#www.a.test', 0, [added], context);
-  const appended = await store.append(
-    'domain#a#www.a.test',
-    1,
-    [requested(1), { type: 'DnsVerified', data: { attempt: 1, answers: [] } }],
-    {
-      ...context,
-      causationId: 'step-1',
-    },
-  );
+  await write('domain#a#www.a.test', 0, [added], context);
+  const appended = await write('domain#a#www.a.test', 1, [requested(1), { type: 'DnsVerified', data: { attempt: 1, answers: [] } }], {
+    ...context,
+    causationId: 'step-1',
+  });
   assert.deepEqual(
     appended.map((event) => event.version),
     [2, 3],
@@ -66,22 +65,53 @@ test('appends one event, then several in one go, with gapless versions and the e
 });
 
 test('a writer that read an old version gets a ConcurrencyError and nothing is written', async () => {
-  await store.append('domain#a#race.a.test', 0, [added], context);
-  await store.append('domain#a#race.a.test', 1, [requested(1)], context);
-  await assert.rejects(store.append('domain#a#race.a.test', 1, [requested(2)], context), ConcurrencyError);
+  await write('domain#a#race.a.test', 0, [added], context);
+  await write('domain#a#race.a.test', 1, [requested(1)], context);
+  await assert.rejects(write('domain#a#race.a.test', 1, [requested(2)], context), ConcurrencyError);
   // A transaction that collides on its first event writes none of its events.
-  await assert.rejects(store.append('domain#a#race.a.test', 1, [requested(2), requested(3)], context), ConcurrencyError);
+  await assert.rejects(write('domain#a#race.a.test', 1, [requested(2), requested(3)], context), ConcurrencyError);
   assert.equal((await store.read('domain#a#race.a.test')).length, 2);
 });
 
 test('of two concurrent appends at the same version exactly one wins', async () => {
-  await store.append('domain#a#both.a.test', 0, [added], context);
+  await write('domain#a#both.a.test', 0, [added], context);
   const results = await Promise.allSettled([
-    store.append('domain#a#both.a.test', 1, [requested(1)], context),
-    store.append('domain#a#both.a.test', 1, [requested(1)], context),
+    write('domain#a#both.a.test', 1, [requested(1)], context),
+    write('domain#a#both.a.test', 1, [requested(1)], context),
   ]);
   assert.deepEqual(results.map((result) => result.status).sort(), ['fulfilled', 'rejected']);
   assert.equal((await store.read('domain#a#both.a.test')).length, 2);
+});
+
+test('several streams change in one transaction, or none does', async () => {
+  await write('app#multi', 0, [{ type: 'DomainAttached', data: { hostname: 'www.multi.test' } }]);
+  const claim: StreamEvent = { type: 'HostnameClaimed', data: { app: 'multi' } };
+  // The app stream is stale (version 0 read, 1 stored): the claim is not written either.
+  await assert.rejects(
+    store.append(
+      [
+        { streamId: 'hostname#www.multi.test', expectedVersion: 0, events: [claim] },
+        { streamId: 'app#multi', expectedVersion: 0, events: [{ type: 'AcmEnabled', data: {} }] },
+      ],
+      context,
+    ),
+    ConcurrencyError,
+  );
+  assert.deepEqual(await store.read('hostname#www.multi.test'), []);
+  const appended = await store.append(
+    [
+      { streamId: 'hostname#www.multi.test', expectedVersion: 0, events: [claim] },
+      { streamId: 'app#multi', expectedVersion: 1, events: [{ type: 'AcmEnabled', data: {} }] },
+    ],
+    context,
+  );
+  assert.deepEqual(
+    appended.map((event) => [event.streamId, event.version]),
+    [
+      ['hostname#www.multi.test', 1],
+      ['app#multi', 2],
+    ],
+  );
 });
 
 test('reading a stream that does not exist gives no events', async () => {

@@ -11,10 +11,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrencyError } from '../../domain/errors.ts';
-import { SCHEMA_VERSION, type DomainEvent, type RecordedEvent } from '../../domain/events.ts';
-import type { AppendContext, EventStore } from './event-store.ts';
+import { SCHEMA_VERSION, type RecordedEvent, type StreamEvent } from '../../domain/events.ts';
+import type { AppendContext, EventStore, StreamWrite } from './event-store.ts';
 
 const APPEND_ONLY = 'attribute_not_exists(streamId)';
+/** DynamoDB's limit on one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
 
 export class DynamoDbEventStore implements EventStore {
   constructor(
@@ -22,8 +24,8 @@ export class DynamoDbEventStore implements EventStore {
     private readonly tableName: string,
   ) {}
 
-  async read(streamId: string): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
+  async read<E extends StreamEvent = StreamEvent>(streamId: string): Promise<RecordedEvent<E>[]> {
+    const events: RecordedEvent<E>[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(
@@ -35,22 +37,27 @@ export class DynamoDbEventStore implements EventStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) events.push(unmarshall(item) as RecordedEvent);
+      for (const item of page.Items ?? []) events.push(unmarshall(item) as RecordedEvent<E>);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return events;
   }
 
-  async append(streamId: string, expectedVersion: number, events: DomainEvent[], context: AppendContext): Promise<RecordedEvent[]> {
-    const recorded = events.map((event, index): RecordedEvent => ({
-      ...event,
-      streamId,
-      version: expectedVersion + index + 1,
-      at: context.at,
-      schemaVersion: SCHEMA_VERSION,
-      correlationId: context.correlationId,
-      ...(context.causationId && { causationId: context.causationId }),
-    }));
+  async append(writes: StreamWrite[], context: AppendContext): Promise<RecordedEvent<StreamEvent>[]> {
+    const recorded = writes.flatMap(({ streamId, expectedVersion, events }) =>
+      events.map(
+        (event, index): RecordedEvent<StreamEvent> => ({
+          ...event,
+          streamId,
+          version: expectedVersion + index + 1,
+          at: context.at,
+          schemaVersion: SCHEMA_VERSION,
+          correlationId: context.correlationId,
+          ...(context.causationId && { causationId: context.causationId }),
+        }),
+      ),
+    );
+    if (recorded.length > MAX_TRANSACTION_ITEMS) throw new Error(`one append holds at most ${MAX_TRANSACTION_ITEMS} events`);
     const puts = recorded.map((event) => ({
       TableName: this.tableName,
       Item: marshall(event, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
@@ -61,7 +68,8 @@ export class DynamoDbEventStore implements EventStore {
       else if (puts.length > 1) await this.client.send(new TransactWriteItemsCommand({ TransactItems: puts.map((Put) => ({ Put })) }));
     } catch (error) {
       if (isConditionFailure(error)) {
-        throw new ConcurrencyError(`stream ${streamId} moved past version ${expectedVersion}`);
+        const streams = writes.map(({ streamId, expectedVersion }) => `${streamId}@${expectedVersion}`).join(', ');
+        throw new ConcurrencyError(`a stream moved on while appending (${streams})`);
       }
       throw error;
     }

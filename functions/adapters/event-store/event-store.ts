@@ -1,4 +1,4 @@
-import type { DomainEvent, RecordedEvent } from '../../domain/events.ts';
+import type { RecordedEvent, StreamEvent } from '../../domain/events.ts';
 
 export interface AppendContext {
   at: string;
@@ -7,9 +7,19 @@ export interface AppendContext {
   causationId?: string;
 }
 
+/** Events for one stream, after the version the writer read. */
+export interface StreamWrite {
+  streamId: string;
+  expectedVersion: number;
+  events: StreamEvent[];
+}
+
 /** The port: an append-only log of streams with optimistic concurrency. */
 export interface EventStore {
-  read(streamId: string): Promise<RecordedEvent[]>;
-  /** Appends after `expectedVersion`; throws ConcurrencyError if the stream moved on. */
-  append(streamId: string, expectedVersion: number, events: DomainEvent[], context: AppendContext): Promise<RecordedEvent[]>;
+  read<E extends StreamEvent = StreamEvent>(streamId: string): Promise<RecordedEvent<E>[]>;
+  /**
+   * Appends to one or more streams, all or nothing; throws ConcurrencyError if any
+   * stream moved past the version its writer read.
+   */
+  append(writes: StreamWrite[], context: AppendContext): Promise<RecordedEvent<StreamEvent>[]>;
 }

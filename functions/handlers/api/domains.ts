@@ -1,9 +1,9 @@
 // /apps/{app}/domains: add and list custom domains, and read a domain's timeline.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { domainStreamId } from '../../domain/events.ts';
+import { streamIds } from '../../domain/events.ts';
 import { checkHostname } from '../../domain/hostname.ts';
 import { dependencies } from '../lib/dependencies.ts';
-import { loadDomain } from '../lib/domain-stream.ts';
+import { loadDomain } from '../lib/streams.ts';
 import { apiHandler, HttpError, json, jsonBody, pathParameter } from '../lib/http.ts';
 import { addDomain, dnsTargetFor } from '../lib/issuance.ts';
 
@@ -31,7 +31,7 @@ export const handler = apiHandler({
     const ref = { app: pathParameter(event, 'app'), hostname: pathParameter(event, 'hostname') };
     const state = await loadDomain(deps, ref);
     if (!state.domain) throw new HttpError(404, 'NOT_FOUND', `${ref.hostname} is not a domain of ${ref.app}`);
-    const events = await deps.events.read(domainStreamId(ref.app, ref.hostname));
+    const events = await deps.events.read(streamIds.domain(ref.app, ref.hostname));
     return json(
       200,
       events.map(({ version, type, at, data }) => ({ version, type, at, data })),

@@ -1,7 +1,7 @@
 // Starting issuance, shared by the API, platform events and (later) refresh and renewal.
 import type { IssuanceTrigger } from '../../domain/events.ts';
 import type { Dependencies } from './dependencies.ts';
-import { execute, type DomainRef } from './domain-stream.ts';
+import { execute, type DomainRef } from './streams.ts';
 
 /** Adds the domain; only a domain that is new starts a workflow, so a redelivered event starts none. */
 export async function addDomain(deps: Dependencies, ref: DomainRef & { dnsTarget: string }, correlationId: string): Promise<void> {

@@ -7,7 +7,7 @@ import type { FailureReport } from '../../domain/certificate-decider.ts';
 import { IssuanceError } from '../../domain/errors.ts';
 import { executionName, type IssuanceInput } from '../../domain/issuance.ts';
 import { dependencies, type Dependencies } from './dependencies.ts';
-import { execute } from './domain-stream.ts';
+import { execute } from './streams.ts';
 
 export interface StepContext {
   input: IssuanceInput;

@@ -2,9 +2,9 @@
 // over the jitter window, and tells owners about domains failing for days, once.
 import middy from '@middy/core';
 import { decide } from '../../domain/certificate-decider.ts';
-import { domainStreamId } from '../../domain/events.ts';
+import { streamIds } from '../../domain/events.ts';
 import { dependencies, type Dependencies } from '../lib/dependencies.ts';
-import { execute, type DomainRef } from '../lib/domain-stream.ts';
+import { execute, type DomainRef } from '../lib/streams.ts';
 
 export const handler = middy(async () => {
   const deps = dependencies();
@@ -33,7 +33,7 @@ async function attend(deps: Dependencies, ref: DomainRef): Promise<{ renewal: bo
     return { renewal: renewal.appended.length > 0, notified: false };
   const failure = state.attempt?.failure;
   await deps.notifications().issuanceFailing({
-    notificationId: `${domainStreamId(ref.app, ref.hostname)}#failing#${state.failingSince}`,
+    notificationId: `${streamIds.domain(ref.app, ref.hostname)}#failing#${state.failingSince}`,
     ...ref,
     failingSince: state.failingSince ?? '',
     ...(failure?.reason && { reason: failure.reason }),

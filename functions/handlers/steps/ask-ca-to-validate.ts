@@ -1,7 +1,7 @@
 // AskCaToValidate: tell the CA the challenge is ready. Only a pending challenge may be
 // asked; a retried step finds it processing or valid, or races the CA's own update.
 import { AcmeProblemError } from '../../adapters/acme/acme-problem-error.ts';
-import { loadOrder } from '../lib/domain-stream.ts';
+import { loadOrder } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
 export const handler = stepHandler(async (_event, { input, deps }) => {

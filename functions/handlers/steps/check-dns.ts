@@ -4,7 +4,7 @@
 import { caaAnswers, caaLookupFailedMessage, checkCaa } from '../../domain/caa.ts';
 import { checkPointing } from '../../domain/dns-check.ts';
 import { commonNameProblem } from '../../domain/hostname.ts';
-import { execute, loadDomain } from '../lib/domain-stream.ts';
+import { execute, loadDomain } from '../lib/streams.ts';
 import { fail, stepHandler } from '../lib/step.ts';
 
 export const handler = stepHandler(async (_event, context) => {

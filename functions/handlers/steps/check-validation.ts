@@ -1,6 +1,6 @@
 // CheckValidation: one look at the authorization; the state machine waits and loops.
 import { classifyProblem } from '../../domain/acme-problem.ts';
-import { execute, loadOrder } from '../lib/domain-stream.ts';
+import { execute, loadOrder } from '../lib/streams.ts';
 import { selfCheck } from '../lib/self-check.ts';
 import { fail, stepHandler } from '../lib/step.ts';
 

@@ -1,5 +1,5 @@
 // CreateOrder: one ACME order per try; a retried step returns the order it made.
-import { execute, loadDomain } from '../lib/domain-stream.ts';
+import { execute, loadDomain } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
 export const handler = stepHandler(async (_event, { input, deps, correlationId }) => {

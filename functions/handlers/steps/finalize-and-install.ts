@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
 import { splitPemChain } from '../../adapters/certificates/certificate-store.ts';
 import type { IssuedCertificate } from '../../domain/certificate-decider.ts';
-import { execute, loadDomain, loadOrder } from '../lib/domain-stream.ts';
+import { execute, loadDomain, loadOrder } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
 export const handler = stepHandler(async (_event, { input, deps, correlationId }) => {

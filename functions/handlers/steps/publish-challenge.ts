@@ -1,5 +1,5 @@
 // PublishChallenge: put the key authorization where the edge answers HTTP-01.
-import { execute, loadOrder } from '../lib/domain-stream.ts';
+import { execute, loadOrder } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
 export const handler = stepHandler(async (_event, { input, deps, correlationId }) => {

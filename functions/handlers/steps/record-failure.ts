@@ -2,7 +2,7 @@
 // recorded it; anything else (a bug, a timeout, an outage) is recorded from the error.
 import { retryDelayMs } from '../../domain/certificate-decider.ts';
 import type { IssuanceInput } from '../../domain/issuance.ts';
-import { execute } from '../lib/domain-stream.ts';
+import { execute } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
 interface CaughtError {

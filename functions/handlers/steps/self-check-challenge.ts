@@ -1,6 +1,6 @@
 // SelfCheckChallenge: fetch our own challenge URL through the domain before the CA
 // does: a failed CA validation costs rate-limit budget, this costs nothing.
-import { loadOrder } from '../lib/domain-stream.ts';
+import { loadOrder } from '../lib/streams.ts';
 import { selfCheck } from '../lib/self-check.ts';
 import { fail, stepHandler } from '../lib/step.ts';
 

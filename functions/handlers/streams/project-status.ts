@@ -7,7 +7,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { domainStatus } from '../../domain/status.ts';
 import { dependencies } from '../lib/dependencies.ts';
-import { loadDomain } from '../lib/domain-stream.ts';
+import { loadDomain } from '../lib/streams.ts';
 
 export const handler = middy(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const deps = dependencies();

@@ -1,0 +1,182 @@
+// What people read: the API's answers as tables. Pure: no I/O, no clock. Times are
+// printed exactly as the API gives them (ISO 8601, UTC), everywhere.
+
+export interface DomainStatus {
+  hostname: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastUpdated: string;
+  expiresAt?: string;
+  rateLimitedUntil?: string;
+  dnsTarget: string;
+}
+
+export interface AcmStatus {
+  app: string;
+  enabled: boolean;
+  domains: DomainStatus[];
+}
+
+export interface Domain {
+  hostname: string;
+  dnsTarget: string;
+}
+
+export interface TimelineEvent {
+  version: number;
+  type: string;
+  at: string;
+  data?: Record<string, unknown>;
+}
+
+export interface CertificateInfo {
+  name: string;
+  managed: boolean;
+  commonNames: string[];
+  issuer: string;
+  subject: string;
+  startsAt: string;
+  expiresAt: string;
+  trusted: boolean;
+}
+
+/** The statuses `certs:auto --wait` stops at. */
+export const SETTLED_STATUSES = ['Cert Issued', 'Failed'];
+
+export const isSettled = (domain: DomainStatus): boolean => SETTLED_STATUSES.includes(domain.status);
+
+/** Columns two spaces apart, a rule under the header, no trailing spaces. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((width) => '─'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** Labels padded to one width: `Expires At:  2025-...`. */
+export function keyValues(pairs: Array<[string, string]>): string {
+  const width = Math.max(...pairs.map(([key]) => key.length + 1));
+  return pairs.map(([key, value]) => `${`${key}:`.padEnd(width)}  ${value}`.trimEnd()).join('\n');
+}
+
+const heading = (text: string) => `=== ${text}`;
+
+export function acmStatusView({ app, enabled, domains }: AcmStatus): string {
+  const title = heading(`Automated certificate management is ${enabled ? 'enabled' : 'disabled'} on ${app}`);
+  if (domains.length === 0) return `${title}\n\n${app} has no custom domains. Add one: acm domains:add HOSTNAME --app ${app}`;
+  const rows = domains.map((domain) => [domain.hostname, domain.status, domain.lastUpdated, reasonCell(domain)]);
+  const messages = domains.filter((domain) => domain.message).map((domain) => `${domain.hostname}: ${domain.message}`);
+  return [title, '', table(['Domain', 'Status', 'Last Updated', 'Reason'], rows), ...(messages.length ? ['', ...messages] : [])].join(
+    '\n',
+  );
+}
+
+/** The reason code, and when a rate limit ends. */
+export function reasonCell(domain: DomainStatus): string {
+  if (domain.rateLimitedUntil) return `${domain.reason ?? 'RATE_LIMITED'} until ${domain.rateLimitedUntil}`;
+  return domain.reason ?? '';
+}
+
+/** One line for a domain that did not end well: `www.example.com (Failed: CAA_FORBIDS)`. */
+export function domainSummary(domain: DomainStatus): string {
+  return `${domain.hostname} (${domain.status}${domain.reason ? `: ${domain.reason}` : ''})`;
+}
+
+export function domainsView(app: string, domains: Domain[]): string {
+  if (domains.length === 0) return `${app} has no custom domains. Add one: acm domains:add HOSTNAME --app ${app}`;
+  return [
+    heading(`${app} custom domains`),
+    '',
+    table(
+      ['Domain Name', 'DNS Target'],
+      domains.map((domain) => [domain.hostname, domain.dnsTarget]),
+    ),
+    '',
+    "Point each domain's CNAME record (ALIAS or ANAME at the apex) at its DNS target.",
+  ].join('\n');
+}
+
+export function domainAddedView(app: string, { hostname, dnsTarget }: Domain): string {
+  return [
+    `Added ${hostname} to ${app}.`,
+    `Point its DNS at ${dnsTarget} (a CNAME record), then follow its certificate: acm certs:auto --wait --app ${app}`,
+  ].join('\n');
+}
+
+export function timelineView(hostname: string, events: TimelineEvent[]): string {
+  return [
+    heading(`${hostname} timeline`),
+    '',
+    table(
+      ['#', 'At', 'Event', 'Detail'],
+      events.map((event) => [String(event.version), event.at, event.type, eventDetail(event.data ?? {})]),
+    ),
+  ].join('\n');
+}
+
+/** The part of an event's data a person reads first; `--json` has all of it. */
+export function eventDetail(data: Record<string, unknown>): string {
+  const text = (key: string) => (typeof data[key] === 'string' || typeof data[key] === 'number' ? String(data[key]) : undefined);
+  const message = text('message');
+  if (message) return text('reason') ? `${text('reason')}: ${message}` : message;
+  if (text('until')) return `until ${text('until')}`;
+  if (Array.isArray(data.answers)) {
+    return (data.answers as Array<{ name?: string; type?: string; data?: string }>)
+      .map((answer) => `${answer.name} ${answer.type} ${answer.data}`)
+      .join(', ');
+  }
+  if (text('notAfter')) return `expires ${text('notAfter')}`;
+  if (text('trigger')) return `attempt ${text('attempt')} (${text('trigger')})`;
+  if (text('dnsTarget')) return `DNS target ${text('dnsTarget')}`;
+  return text('reason') ?? text('because') ?? '';
+}
+
+export function refreshedView(app: string, refreshed: string[]): string {
+  if (refreshed.length === 0) return `${app} has no Failing or Failed domains: nothing to refresh.`;
+  return [`Refreshing ${refreshed.length} domain${refreshed.length === 1 ? '' : 's'} of ${app}:`, ...refreshed.map((h) => `  ${h}`)].join('\n');
+}
+
+export function certificatesView(app: string, certificates: CertificateInfo[]): string {
+  if (certificates.length === 0) return `${app} has no certificates.`;
+  return [
+    heading(`${app} certificates`),
+    '',
+    table(
+      ['Name', 'Common Name(s)', 'Expires', 'Trusted', 'Type'],
+      certificates.map((cert) => [cert.name, cert.commonNames.join(', '), cert.expiresAt, yesNo(cert.trusted), certificateType(cert)]),
+    ),
+  ].join('\n');
+}
+
+export function certificateView(cert: CertificateInfo): string {
+  return [
+    heading(`Certificate ${cert.name}`),
+    keyValues([
+      ['Common Name(s)', cert.commonNames.join(', ')],
+      ['Starts At', cert.startsAt],
+      ['Expires At', cert.expiresAt],
+      ['Issuer', cert.issuer],
+      ['Subject', cert.subject],
+      ['Trusted', yesNo(cert.trusted)],
+      ['Type', certificateType(cert)],
+    ]),
+  ].join('\n');
+}
+
+const yesNo = (value: boolean) => (value ? 'True' : 'False');
+const certificateType = (cert: CertificateInfo) => (cert.managed ? 'ACM' : 'Uploaded');
+
+/** How many terminal rows `text` takes, so a redraw can move back over it. */
+export function terminalRows(text: string, columns: number | undefined): number {
+  const width = columns && columns > 0 ? columns : Infinity;
+  return text.split('\n').reduce((rows, line) => rows + Math.max(1, Math.ceil(line.length / width)), 0);
+}
+
+/** Belt and braces: nothing the CLI prints may carry a private key, whatever it was given. */
+export function redactPrivateKeys(text: string): string {
+  return text.replace(/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(-----END \1PRIVATE KEY-----|$)/g, '[private key redacted]');
+}

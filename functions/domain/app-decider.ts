@@ -1,0 +1,124 @@
+// The app's stream (automation on or off, its domains, its uploaded certificates) and
+// the hostname claims that keep a hostname on one app at a time. Deciders like the
+// domain's: decide(command, state) -> events, evolve(state, event) -> state.
+import type { AppEvent, CertificateInfo, ClaimEvent } from './events.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+
+export const MAX_DOMAINS_PER_APP = 100;
+
+export interface UploadedCertificate {
+  certificateArn: string;
+  info: CertificateInfo;
+}
+
+export interface AppState {
+  version: number;
+  /** Automated certificates: on unless turned off, by request or by an upload. */
+  acmEnabled: boolean;
+  domains: string[];
+  uploads: Record<string, UploadedCertificate>;
+  deleted: boolean;
+}
+
+export const initialAppState: AppState = { version: 0, acmEnabled: true, domains: [], uploads: {}, deleted: false };
+
+export type AppCommand =
+  | { type: 'AttachDomain'; hostname: string }
+  | { type: 'DetachDomain'; hostname: string }
+  | { type: 'EnableAcm' }
+  | { type: 'DisableAcm' }
+  | { type: 'UploadCertificate'; certificate: UploadedCertificate }
+  | { type: 'ReplaceCertificate'; certificate: UploadedCertificate }
+  | { type: 'RemoveUploadedCertificate'; name: string }
+  | { type: 'DeleteApp' };
+
+export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
+  switch (command.type) {
+    case 'AttachDomain':
+      if (state.domains.includes(command.hostname)) return [];
+      if (state.domains.length >= MAX_DOMAINS_PER_APP) {
+        throw new ConflictError(`hostname: an app has at most ${MAX_DOMAINS_PER_APP} custom domains; remove one first`);
+      }
+      return [{ type: 'DomainAttached', data: { hostname: command.hostname } }];
+    case 'DetachDomain':
+      return state.domains.includes(command.hostname) ? [{ type: 'DomainDetached', data: { hostname: command.hostname } }] : [];
+    case 'EnableAcm':
+      return state.acmEnabled ? [] : [{ type: 'AcmEnabled', data: {} }];
+    case 'DisableAcm':
+      return state.acmEnabled ? [{ type: 'AcmDisabled', data: { because: 'requested' } }] : [];
+    case 'UploadCertificate':
+      // Uploading a certificate hands TLS to the owner: automation goes off.
+      return [
+        { type: 'CertificateUploaded', data: command.certificate },
+        ...(state.acmEnabled ? [{ type: 'AcmDisabled', data: { because: 'certificate-uploaded' } } as const] : []),
+      ];
+    case 'ReplaceCertificate':
+      requireUpload(state, command.certificate.info.name);
+      return [{ type: 'CertificateReplaced', data: command.certificate }];
+    case 'RemoveUploadedCertificate': {
+      const upload = requireUpload(state, command.name);
+      return [
+        { type: 'UploadedCertificateRemoved', data: { name: command.name, certificateArn: upload.certificateArn } },
+        ...(state.acmEnabled ? [{ type: 'AcmDisabled', data: { because: 'certificate-removed' } } as const] : []),
+      ];
+    }
+    case 'DeleteApp':
+      return state.deleted ? [] : [{ type: 'AppDeleted', data: {} }];
+  }
+}
+
+function requireUpload(state: AppState, name: string): UploadedCertificate {
+  const upload = state.uploads[name];
+  if (!upload) throw new NotFoundError(`certificate ${name} not found`);
+  return upload;
+}
+
+export function evolveApp(state: AppState, event: AppEvent): AppState {
+  const next = { ...state, version: state.version + 1 };
+  switch (event.type) {
+    case 'AcmEnabled':
+      return { ...next, acmEnabled: true };
+    case 'AcmDisabled':
+      return { ...next, acmEnabled: false };
+    case 'DomainAttached':
+      return { ...next, domains: [...state.domains, event.data.hostname] };
+    case 'DomainDetached':
+      return { ...next, domains: state.domains.filter((hostname) => hostname !== event.data.hostname) };
+    case 'CertificateUploaded':
+    case 'CertificateReplaced':
+      return { ...next, uploads: { ...state.uploads, [event.data.info.name]: event.data } };
+    case 'UploadedCertificateRemoved': {
+      const { [event.data.name]: _removed, ...uploads } = state.uploads;
+      return { ...next, uploads };
+    }
+    case 'AppDeleted':
+      return { ...initialAppState, version: next.version, deleted: true };
+  }
+}
+
+export function foldApp(events: Iterable<AppEvent>): AppState {
+  let state = initialAppState;
+  for (const event of events) state = evolveApp(state, event);
+  return state;
+}
+
+/** Who holds a hostname: one app at a time. */
+export interface ClaimState {
+  version: number;
+  owner?: string;
+}
+
+export function decideClaim(command: { type: 'Claim' | 'Release'; app: string; hostname: string }, state: ClaimState): ClaimEvent[] {
+  if (command.type === 'Release') return state.owner === command.app ? [{ type: 'HostnameReleased', data: { app: command.app } }] : [];
+  if (state.owner === command.app) return [];
+  if (state.owner) throw new ConflictError(`hostname: ${command.hostname} is already a domain of another app`);
+  return [{ type: 'HostnameClaimed', data: { app: command.app } }];
+}
+
+export function foldClaim(events: Iterable<ClaimEvent>): ClaimState {
+  let state: ClaimState = { version: 0 };
+  for (const event of events) {
+    state = { version: state.version + 1, ...(event.type === 'HostnameClaimed' && { owner: event.data.app }) };
+  }
+  return state;
+}

@@ -1,0 +1,83 @@
+// Load streams, decide, append: the one way every handler changes state. Several
+// streams change together in one transaction; on a concurrent append everything is
+// re-read and decided again.
+import { foldApp, type AppState } from '../../domain/app-decider.ts';
+import { decide, fold, type DomainCommand, type DomainState, type Order } from '../../domain/certificate-decider.ts';
+import { ConcurrencyError } from '../../domain/errors.ts';
+import { streamIds, type AppEvent, type DomainEvent, type RecordedEvent, type StreamEvent } from '../../domain/events.ts';
+import type { Dependencies } from './dependencies.ts';
+
+const MAX_CONFLICT_RETRIES = 5;
+
+export interface DomainRef {
+  app: string;
+  hostname: string;
+}
+
+type Histories<K extends string> = Record<K, RecordedEvent<StreamEvent>[]>;
+
+/**
+ * Reads every stream in `streams`, asks `decide` what to append to each, and appends it
+ * all at once. Returns the histories it decided on and what it appended, per stream.
+ */
+export async function transact<K extends string>(
+  deps: Dependencies,
+  streams: Record<K, string>,
+  decideAll: (histories: Histories<K>, now: Date) => Partial<Record<K, StreamEvent[]>>,
+  correlationId: string,
+): Promise<{ histories: Histories<K>; appended: Histories<K> }> {
+  const keys = Object.keys(streams) as K[];
+  for (let conflicts = 0; ; conflicts++) {
+    const histories = Object.fromEntries(await Promise.all(keys.map(async (key) => [key, await deps.events.read(streams[key])]))) as Histories<K>;
+    const now = new Date();
+    const decided = decideAll(histories, now);
+    const writes = keys
+      .filter((key) => (decided[key] ?? []).length > 0)
+      .map((key) => ({ streamId: streams[key], expectedVersion: histories[key].length, events: decided[key]! }));
+    const appended = Object.fromEntries(keys.map((key) => [key, []])) as unknown as Histories<K>;
+    if (writes.length === 0) return { histories, appended };
+    try {
+      for (const event of await deps.events.append(writes, { at: now.toISOString(), correlationId })) {
+        appended[keys.find((key) => streams[key] === event.streamId)!].push(event);
+      }
+      return { histories, appended };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || conflicts >= MAX_CONFLICT_RETRIES) throw error;
+    }
+  }
+}
+
+export const domainHistory = (events: RecordedEvent<StreamEvent>[]) => events as RecordedEvent<DomainEvent>[];
+export const appHistory = (events: RecordedEvent<StreamEvent>[]) => events as RecordedEvent<AppEvent>[];
+
+export async function loadDomain(deps: Dependencies, { app, hostname }: DomainRef): Promise<DomainState> {
+  return fold(await deps.events.read<DomainEvent>(streamIds.domain(app, hostname)));
+}
+
+export async function loadApp(deps: Dependencies, app: string): Promise<AppState> {
+  return foldApp(await deps.events.read<AppEvent>(streamIds.app(app)));
+}
+
+/** Runs a command against one domain's stream. */
+export async function execute(
+  deps: Dependencies,
+  ref: DomainRef,
+  command: DomainCommand,
+  correlationId: string,
+): Promise<{ state: DomainState; appended: RecordedEvent<DomainEvent>[] }> {
+  const { histories, appended } = await transact(
+    deps,
+    { domain: streamIds.domain(ref.app, ref.hostname) },
+    ({ domain }, now) => ({ domain: decide(command, fold(domainHistory(domain)), now, deps.config.retryPolicy) }),
+    correlationId,
+  );
+  const events = domainHistory(appended.domain);
+  return { state: fold(events, fold(domainHistory(histories.domain))), appended: events };
+}
+
+/** The current try's ACME order; the steps after CreateOrder cannot run without it. */
+export async function loadOrder(deps: Dependencies, ref: DomainRef): Promise<Order> {
+  const order = (await loadDomain(deps, ref)).attempt?.order;
+  if (!order) throw new Error(`no order recorded for ${ref.hostname}: CreateOrder must run first`);
+  return order;
+}
