@@ -37,14 +37,11 @@ async function timed(task: (index: number) => Promise<void>): Promise<Run> {
 async function throughWorkflow(cloud: LocalCloud, index: number): Promise<void> {
   const hostname = `wf${index}.bench.test`;
   cloud.dns.zone.set(hostname, 'CNAME', [`bench.${LOCAL_DNS_TARGET_SUFFIX}`]);
-  const added = await fetch(`${cloud.apiUrl}/apps/bench/domains`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ hostname }),
-  });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${cloud.tokens.operator}` };
+  const added = await fetch(`${cloud.apiUrl}/apps/bench/domains`, { method: 'POST', headers, body: JSON.stringify({ hostname }) });
   if (added.status !== 201) throw new Error(`adding ${hostname}: ${added.status} ${await added.text()}`);
   for (;;) {
-    const { domains } = (await (await fetch(`${cloud.apiUrl}/apps/bench/acm`)).json()) as {
+    const { domains } = (await (await fetch(`${cloud.apiUrl}/apps/bench/acm`, { headers })).json()) as {
       domains: Array<{ hostname: string; status: string; message?: string }>;
     };
     const domain = domains.find((candidate) => candidate.hostname === hostname);

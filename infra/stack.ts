@@ -15,7 +15,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { API_HANDLERS, API_ROUTES, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
+import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
+import { PLATFORM_EVENT_TYPES } from '../functions/domain/events.ts';
 import { ISSUANCE_STEPS, issuanceDefinition, type IssuanceStep } from './workflows/issuance.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -138,36 +139,66 @@ export class CertificateAutomationStack extends Stack {
       }),
     );
 
-    // The HTTP API.
+    const certificatesArn = this.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
+    // What changes apps and domains from outside the workflow: start and stop executions,
+    // and remove the certificates of removed domains and of apps that turned automation off.
+    const changesDomains = (handler: NodejsFunction) => {
+      handler.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
+      eventLog.grantReadWriteData(handler);
+      stateMachine.grantStartExecution(handler);
+      handler.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['states:StopExecution'],
+          resources: [stateMachine.stateMachineArn.replace(':stateMachine:', ':execution:') + ':*'],
+        }),
+      );
+      handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
+    };
+
+    // The HTTP API: one Lambda per resource group, a token authorizer in front.
+    const tokenSecret = new secretsmanager.Secret(this, 'ApiTokenSecret', {
+      description: 'Signs API bearer tokens (HMAC-SHA256)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    const authorizerFunction = fn('ApiAuthorizer', AUTHORIZER_HANDLER);
+    authorizerFunction.addEnvironment('API_TOKEN_SECRET_ARN', tokenSecret.secretArn);
+    tokenSecret.grantRead(authorizerFunction);
+    const authorizer = new apigateway.TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: authorizerFunction,
+      resultsCacheTtl: Duration.minutes(5),
+    });
     const api = new apigateway.RestApi(this, 'Api', {
       restApiName: `${this.stackName}-api`,
+      // Per-client limits beyond these need API keys on a usage plan (see README).
       deployOptions: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
     });
     const apiFunctions = Object.fromEntries(
-      Object.entries(API_HANDLERS).map(([name, entry]) => {
-        const handler = fn(`Api${name[0]!.toUpperCase()}${name.slice(1)}`, entry);
-        handler.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
-        return [name, handler];
-      }),
+      Object.entries(API_HANDLERS).map(([name, entry]) => [name, fn(`Api${name[0]!.toUpperCase()}${name.slice(1)}`, entry)]),
     ) as Record<keyof typeof API_HANDLERS, NodejsFunction>;
-    for (const startsIssuance of [apiFunctions.domains, apiFunctions.acm]) {
-      eventLog.grantReadWriteData(startsIssuance);
-      statusTable.grantReadData(startsIssuance);
-      stateMachine.grantStartExecution(startsIssuance);
+    for (const group of [apiFunctions.domains, apiFunctions.acm, apiFunctions.certs]) {
+      changesDomains(group);
+      statusTable.grantReadData(group);
     }
+    apiFunctions.certs.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
+    );
     challengeTable.grantReadData(apiFunctions.challenge);
     for (const route of API_ROUTES) {
-      api.root.resourceForPath(route.resource).addMethod(route.method, new apigateway.LambdaIntegration(apiFunctions[route.handler]));
+      api.root
+        .resourceForPath(route.resource)
+        .addMethod(
+          route.method,
+          new apigateway.LambdaIntegration(apiFunctions[route.handler]),
+          route.auth ? { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM } : {},
+        );
     }
 
     // The platform's events.
     const platformEvents = fn('PlatformEvents', PLATFORM_EVENTS_HANDLER);
-    platformEvents.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
-    eventLog.grantReadWriteData(platformEvents);
-    stateMachine.grantStartExecution(platformEvents);
-    new events.Rule(this, 'DomainAddedRule', {
-      description: 'Starts issuance when the platform adds a custom domain',
-      eventPattern: { source: ['platform'], detailType: ['DomainAdded'] },
+    changesDomains(platformEvents);
+    new events.Rule(this, 'PlatformEventsRule', {
+      description: 'Starts and stops issuance as the platform adds and removes domains and apps',
+      eventPattern: { source: ['platform'], detailType: [...PLATFORM_EVENT_TYPES] },
       targets: [new targets.LambdaFunction(platformEvents, { retryAttempts: 8 })],
     });
 

@@ -1,7 +1,8 @@
 // The app's stream (automation on or off, its domains, its uploaded certificates) and
 // the hostname claims that keep a hostname on one app at a time. Deciders like the
 // domain's: decide(command, state) -> events, evolve(state, event) -> state.
-import type { AppEvent, CertificateInfo, ClaimEvent } from './events.ts';
+import type { AppEvent, ClaimEvent } from './events.ts';
+import type { CertificateInfo } from './uploaded-certificate.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 
 export const MAX_DOMAINS_PER_APP = 100;

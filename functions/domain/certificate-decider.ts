@@ -42,6 +42,8 @@ export interface Attempt {
   /** When this attempt first failed: the failing window counts from here. */
   failingSince?: string;
   failures: number;
+  /** Set by CertificateIssued, for the certificate installed next. */
+  issuer?: string;
   /** Set by RateLimited: the CA's Retry-After, for the failure recorded with it. */
   rateLimitedUntil?: string;
   /** True once the attempt ended (installed, or failed for good). */
@@ -53,6 +55,7 @@ export interface InstalledCertificate {
   certificateArn: string;
   notBefore: string;
   notAfter: string;
+  issuer: string;
 }
 
 export interface DomainState {
@@ -137,7 +140,10 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       const { reason, platformEventTime } = command;
       const removed: DomainEvent = { type: 'DomainRemoved', data: { reason, ...(platformEventTime && { platformEventTime }) } };
       if (!state.certificate) return [removed];
-      return [{ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'domain-removed' } }, removed];
+      return [
+        { type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'domain-removed' } },
+        removed,
+      ];
     }
     case 'RemoveCertificate':
       if (!state.certificate) return [];
@@ -256,7 +262,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
       const { certificateArn, notBefore, notAfter } = event.data;
       return {
         ...withAttempt(next, event.type, { stage: 'installed', closed: true, failure: undefined }),
-        certificate: { certificateArn, notBefore, notAfter },
+        certificate: { certificateArn, notBefore, notAfter, issuer: state.attempt?.issuer ?? '' },
         failingSince: undefined,
         failureNotified: false,
       };
@@ -272,6 +278,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
     case 'RateLimited':
       return withAttempt(next, event.type, { rateLimitedUntil: event.data.until });
     case 'CertificateIssued':
+      return withAttempt(next, event.type, { issuer: event.data.issuer });
     case 'DnsCheckFailed':
       return withAttempt(next, event.type, {});
     case 'IssuanceFailed': {

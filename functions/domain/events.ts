@@ -4,6 +4,7 @@
 //   hostname#<hostname>      which app holds a hostname, so one app at a time: ClaimEvent
 //   receipt#<eventId>        a platform event handled, so a redelivery changes nothing: ReceiptEvent
 import type { FailureReason } from './failure-reasons.ts';
+import type { CertificateInfo } from './uploaded-certificate.ts';
 
 /** One DNS answer that led to a decision, kept so the timeline explains itself. */
 export interface DnsAnswer {
@@ -12,7 +13,7 @@ export interface DnsAnswer {
   data: string;
 }
 
-export type IssuanceTrigger = 'domain-added' | 'refresh' | 'renewal';
+export type IssuanceTrigger = 'domain-added' | 'refresh' | 'renewal' | 'acm-enabled';
 
 export type DomainEvent =
   | { type: 'DomainAdded'; data: { app: string; hostname: string; dnsTarget: string } }
@@ -51,18 +52,6 @@ export type DomainEvent =
 
 export type DomainEventType = DomainEvent['type'];
 
-/** What people learn about a certificate, never its key. */
-export interface CertificateInfo {
-  name: string;
-  managed: boolean;
-  commonNames: string[];
-  issuer: string;
-  subject: string;
-  startsAt: string;
-  expiresAt: string;
-  trusted: boolean;
-}
-
 export type AppEvent =
   | { type: 'AcmEnabled'; data: Record<string, never> }
   | { type: 'AcmDisabled'; data: { because: 'requested' | 'certificate-uploaded' | 'certificate-removed' } }
@@ -74,6 +63,9 @@ export type AppEvent =
   | { type: 'AppDeleted'; data: Record<string, never> };
 
 export type ClaimEvent = { type: 'HostnameClaimed'; data: { app: string } } | { type: 'HostnameReleased'; data: { app: string } };
+
+/** The platform's EventBridge `detail-type`s this service acts on. */
+export const PLATFORM_EVENT_TYPES = ['DomainAdded', 'DomainRemoved', 'AppDeleted'] as const;
 
 export type ReceiptEvent = { type: 'PlatformEventReceived'; data: { detailType: string; app: string; hostname?: string } };
 

@@ -3,8 +3,8 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { API_HANDLERS, API_ROUTES } from '../api-routes.ts';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER } from '../api-routes.ts';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: object) => Promise<APIGatewayProxyResult>;
 
@@ -17,23 +17,55 @@ export interface ApiRequest {
 
 export type ApiDispatcher = (request: ApiRequest) => Promise<APIGatewayProxyResult>;
 
-/** Matches a request to its route and runs the route's handler. */
-export async function loadApiDispatcher(root: string): Promise<ApiDispatcher> {
+/** Per bearer token, like API Gateway's throttling: a bucket of `burst` refilled at `ratePerSecond`. */
+export interface Throttle {
+  ratePerSecond: number;
+  burst: number;
+}
+
+const DEFAULT_THROTTLE: Throttle = { ratePerSecond: 50, burst: 100 };
+
+/**
+ * Matches a request to its route, runs the authorizer first where the route needs
+ * it (as API Gateway does), throttles per token, and runs the route's handler.
+ */
+export async function loadApiDispatcher(root: string, throttle: Throttle = DEFAULT_THROTTLE): Promise<ApiDispatcher> {
+  const load = async (file: string) =>
+    ((await import(`${root}/${file}`)) as { handler: (event: unknown, context: object) => Promise<unknown> }).handler;
   const handlers = Object.fromEntries(
-    await Promise.all(
-      Object.entries(API_HANDLERS).map(async ([name, file]) => [
-        name,
-        ((await import(`${root}/${file}`)) as { handler: ApiHandler }).handler,
-      ]),
-    ),
+    await Promise.all(Object.entries(API_HANDLERS).map(async ([name, file]) => [name, await load(file)])),
   ) as Record<keyof typeof API_HANDLERS, ApiHandler>;
+  const authorize = (await load(AUTHORIZER_HANDLER)) as (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
   const routes = API_ROUTES.map((route) => ({ ...route, pattern: templatePattern(route.resource) }));
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  const throttled = (key: string): boolean => {
+    const now = Date.now();
+    const bucket = buckets.get(key) ?? { tokens: throttle.burst, at: now };
+    bucket.tokens = Math.min(throttle.burst, bucket.tokens + ((now - bucket.at) / 1000) * throttle.ratePerSecond);
+    bucket.at = now;
+    buckets.set(key, bucket);
+    if (bucket.tokens < 1) return true;
+    bucket.tokens -= 1;
+    return false;
+  };
 
   return async ({ method, path, headers, body }) => {
     const [pathname = '/', query = ''] = path.split('?');
     for (const route of routes) {
       const match = route.method === method ? route.pattern.exec(pathname) : null;
       if (!match) continue;
+      let authorizer: Record<string, unknown> | null = null;
+      if (route.auth) {
+        const authorizationToken = headers.authorization ?? '';
+        if (throttled(authorizationToken)) return errorResult(429, 'THROTTLED', 'too many requests for this token; slow down');
+        try {
+          const { principalId, context } = await authorize({ type: 'TOKEN', authorizationToken, methodArn: LOCAL_METHOD_ARN });
+          authorizer = { principalId, ...context };
+        } catch {
+          return errorResult(401, 'UNAUTHORIZED', 'a valid bearer token is required');
+        }
+      }
       const event = {
         httpMethod: method,
         resource: route.resource,
@@ -43,12 +75,18 @@ export async function loadApiDispatcher(root: string): Promise<ApiDispatcher> {
         headers,
         body: body ?? null,
         isBase64Encoded: false,
-        requestContext: { requestId: randomUUID() },
+        requestContext: { requestId: randomUUID(), authorizer },
       } as unknown as APIGatewayProxyEvent;
       return handlers[route.handler](event, {});
     }
-    return { statusCode: 404, body: JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${method} ${pathname}` } }) };
+    return errorResult(404, 'NOT_FOUND', `no route ${method} ${pathname}`);
   };
+}
+
+const LOCAL_METHOD_ARN = 'arn:aws:execute-api:local:000000000000:local/local/ANY/';
+
+function errorResult(statusCode: number, code: string, message: string): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code, message } }) };
 }
 
 function templatePattern(resource: string): RegExp {

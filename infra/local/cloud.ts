@@ -1,16 +1,18 @@
 // The embedded local cloud: DynamoDB Local, Pebble, a DNS zone, the edge router,
 // the API and the issuance workflow, all on 127.0.0.1, all running the definitions
 // the CDK stack synthesizes and the handler files Lambda runs.
-import { mkdir, rm } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
 import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
+import { signToken } from '../../functions/domain/tokens.ts';
 import { dependencies, useLocalServices } from '../../functions/handlers/lib/dependencies.ts';
 import { LocalNotifications } from '../../functions/adapters/notifications/notifications.ts';
-import { PROJECTOR_HANDLER, SWEEP_HANDLER } from '../api-routes.ts';
+import { PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from '../api-routes.ts';
 import { ISSUANCE_STEPS, VALIDATION_POLL_STATE } from '../workflows/issuance.ts';
 import { startAcmeFaultProxy, type AcmeFaultProxy } from './acme-fault-proxy.ts';
 import { loadApiDispatcher, startApiServer, type ApiDispatcher, type LocalServer } from './api-server.ts';
@@ -24,6 +26,7 @@ import { synthesize } from './synthesized.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const LOCAL_DNS_TARGET_SUFFIX = 'edge.localcloud.test';
+export const LOCAL_PLATFORM_EVENTS_PATH = '/local/platform-events';
 /** Where apps pointed before: a CNAME ending here is CNAME_TARGET_INCORRECT. */
 export const LOCAL_LEGACY_TARGET_SUFFIX = 'legacy.localcloud.test';
 const LOCAL_CREDENTIALS = { AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
@@ -56,10 +59,16 @@ export interface LocalCloud {
   router: Router;
   workflows: LocalWorkflows;
   notifications: LocalNotifications;
+  /** Delivers a platform event to the same handler EventBridge invokes (also: POST /local/platform-events). */
+  firePlatformEvent(detailType: string, detail: Record<string, unknown>, time?: Date): Promise<unknown>;
   /** Runs the renewal and notification sweep now (it also runs on a timer). */
   sweep(): Promise<unknown>;
   dispatch: ApiDispatcher;
   dataDir: string;
+  /** Pebble's issuing root, written where `curl --cacert` can read it. */
+  pebbleRootFile: string;
+  /** Bearer tokens signed with this run's secret: all apps, or the apps named. */
+  tokens: { operator: string; forApps(...apps: string[]): string };
   stop(): Promise<void>;
 }
 
@@ -79,7 +88,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const dns = await startDnsServer({ port: options.dnsPort ?? 0 });
     stops.push(() => dns.stop());
     dns.zone.set(`*.${LOCAL_DNS_TARGET_SUFFIX}`, 'A', ['127.0.0.1']);
-    const starting = [
+    const starting = Promise.allSettled([
       startDynamoDbLocal(),
       startPebble({
         dataDir: join(dataDir, 'pebble'),
@@ -87,12 +96,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         httpChallengePort: routerHttpPort,
         ...(options.certificateValidityPeriod && { certificateValidityPeriod: options.certificateValidityPeriod }),
       }),
-    ] as const;
-    // Synthesis is CPU work in this process: do it while the Java and Go children boot.
-    const synthesized = synthesize(LOCAL_DNS_TARGET_SUFFIX);
-    const [dynamodbStart, pebbleStart] = await Promise.allSettled(starting);
-    if (dynamodbStart.status === 'fulfilled') stops.push(() => dynamodbStart.value.stop());
-    if (pebbleStart.status === 'fulfilled') stops.push(() => pebbleStart.value.stop());
+    ] as const);
+    let synthesized: ReturnType<typeof synthesize>;
+    try {
+      // Synthesis is CPU work in this process: do it while the Java and Go children boot.
+      synthesized = synthesize(LOCAL_DNS_TARGET_SUFFIX);
+    } finally {
+      // Whatever happened, every child that started gets stopped.
+      for (const started of await starting) if (started.status === 'fulfilled') stops.push(() => started.value.stop());
+    }
+    const [dynamodbStart, pebbleStart] = await starting;
     if (dynamodbStart.status === 'rejected') throw dynamodbStart.reason;
     if (pebbleStart.status === 'rejected') throw pebbleStart.reason;
     const [dynamodb, pebble] = [dynamodbStart.value, pebbleStart.value];
@@ -105,7 +118,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => acmeFaults.stop());
 
     const tableNames = await createTables(dynamodb, synthesized.tables);
+    // Tokens are signed with a secret made for this run; uploads may chain to this run's Pebble.
+    const apiTokenSecret = randomBytes(32).toString('base64url');
+    const pebbleRootFile = join(dataDir, 'pebble-root.pem');
+    await writeFile(pebbleRootFile, await pebble.rootCertificatePem());
     Object.assign(process.env, LOCAL_CREDENTIALS, {
+      API_TOKEN_SECRET: apiTokenSecret,
+      EXTRA_TRUSTED_ROOTS_FILE: pebbleRootFile,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       EVENTS_TABLE: tableNames.Events,
       STATUS_TABLE: tableNames.Status,
@@ -145,7 +164,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     );
     stops.push(async () => clearInterval(sweepTimer));
 
-    const dispatch = await loadApiDispatcher(ROOT);
+    const { platform } = await loadHandlers({ platform: PLATFORM_EVENTS_HANDLER });
+    const firePlatformEvent = (detailType: string, detail: Record<string, unknown>, time = new Date()) =>
+      platform!({ version: '0', id: randomUUID(), source: 'platform', 'detail-type': detailType, time: time.toISOString(), detail });
+    const apiDispatch = await loadApiDispatcher(ROOT);
+    // EventBridge's stand-in: a user fires a platform event by hand, like the platform would.
+    const dispatch: ApiDispatcher = async (request) => {
+      if (request.method !== 'POST' || request.path !== LOCAL_PLATFORM_EVENTS_PATH) return apiDispatch(request);
+      const event = JSON.parse(request.body ?? '{}') as { 'detail-type'?: string; detail?: Record<string, unknown> };
+      const result = await firePlatformEvent(event['detail-type'] ?? '', event.detail ?? {});
+      return { statusCode: 202, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result) };
+    };
     const api: LocalServer = await startApiServer(dispatch, options.apiPort ?? 0);
     stops.push(() => api.close());
     const certificates = new LocalCertificateStore(dependencies().config.localCertificateDir ?? '');
@@ -163,8 +192,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       workflows,
       notifications,
       sweep,
+      firePlatformEvent,
       dispatch,
       dataDir,
+      pebbleRootFile,
+      tokens: {
+        operator: signToken({ sub: 'operator', apps: '*' }, apiTokenSecret),
+        forApps: (...apps) => signToken({ sub: `owner of ${apps.join(', ')}`, apps }, apiTokenSecret),
+      },
       stop: async () => {
         process.off('beforeExit', stopOnExit);
         await stopAll();

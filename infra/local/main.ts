@@ -1,9 +1,8 @@
 // `npm start`: the local cloud, then a demo of the main job. App `demo` gets custom
 // domains; their status moves to "Cert Issued"; a curl command proves the result.
-import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { DomainStatus } from '../../functions/domain/status.ts';
-import { LOCAL_DNS_TARGET_SUFFIX, startLocalCloud } from './cloud.ts';
+import { LOCAL_DNS_TARGET_SUFFIX, LOCAL_PLATFORM_EVENTS_PATH, startLocalCloud } from './cloud.ts';
 
 const DEMO_APP = 'demo';
 const DEMO_DOMAINS = ['www.demo.test', 'shop.demo.test'];
@@ -40,38 +39,46 @@ async function main(): Promise<void> {
   for (const hostname of DEMO_DOMAINS) cloud.dns.zone.set(hostname, 'CNAME', [dnsTarget]);
   console.log(`\nDNS: ${DEMO_DOMAINS.join(', ')} CNAME ${dnsTarget}. Adding them to app "${DEMO_APP}"...\n`);
   const issuing = Date.now();
+  const demoToken = cloud.tokens.forApps(DEMO_APP);
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${demoToken}` };
   for (const hostname of DEMO_DOMAINS) {
     const response = await fetch(`${cloud.apiUrl}/apps/${DEMO_APP}/domains`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ hostname }),
     });
     if (response.status !== 201) throw new Error(`adding ${hostname} answered ${response.status}: ${await response.text()}`);
   }
 
-  const statuses = await watchStatuses(cloud.apiUrl, issuing);
+  const statuses = await watchStatuses(cloud.apiUrl, headers, issuing);
   const issued = statuses.filter((status) => status.status === 'Cert Issued');
   console.log(`\n${issued.length} of ${DEMO_DOMAINS.length} certificates issued in ${Date.now() - issuing} ms.`);
 
-  const rootFile = join(dataDir, 'pebble-root.pem');
-  await writeFile(rootFile, await cloud.pebble.rootCertificatePem());
   const httpsPort = cloud.router.https.port;
-  const root = relative(process.cwd(), rootFile);
+  const root = relative(process.cwd(), cloud.pebbleRootFile);
   console.log('\nSee a certificate served over HTTPS, verified against the CA (in another terminal):');
   for (const { hostname } of issued) {
     console.log(`  curl --resolve ${hostname}:${httpsPort}:127.0.0.1 --cacert ${root} https://${hostname}:${httpsPort}/`);
   }
-  console.log(`\nA domain's timeline:  curl ${cloud.apiUrl}/apps/${DEMO_APP}/domains/${DEMO_DOMAINS[0]}/events`);
-  console.log(`All statuses:         curl ${cloud.apiUrl}/apps/${DEMO_APP}/acm`);
+  console.log('\nUse the CLI against it (the token covers app "demo"; an operator token follows):');
+  console.log(`  export ACM_API_URL=${cloud.apiUrl} ACM_APP=${DEMO_APP} ACM_TOKEN=${demoToken}`);
+  console.log('  npx acm certs:auto');
+  console.log(`  npx acm domains:events ${DEMO_DOMAINS[0]}`);
+  console.log(`  operator token: ${cloud.tokens.operator}`);
+  console.log(`\nThe API contract: curl ${cloud.apiUrl}/openapi.json`);
+  console.log(
+    `Fire a platform event by hand: curl -X POST ${cloud.apiUrl}${LOCAL_PLATFORM_EVENTS_PATH} -H 'content-type: application/json' ` +
+      `-d '{"detail-type":"DomainAdded","detail":{"eventId":"e-1","app":"${DEMO_APP}","hostname":"api.demo.test"}}'`,
+  );
   console.log('\nServing until Ctrl-C.');
 }
 
 /** Prints each domain's status as it changes, until every domain has settled. */
-async function watchStatuses(apiUrl: string, since: number): Promise<DomainStatus[]> {
+async function watchStatuses(apiUrl: string, headers: Record<string, string>, since: number): Promise<DomainStatus[]> {
   const shown = new Map<string, string>();
   const deadline = Date.now() + DEMO_TIMEOUT_MS;
   for (;;) {
-    const { domains } = (await (await fetch(`${apiUrl}/apps/${DEMO_APP}/acm`)).json()) as { domains: DomainStatus[] };
+    const { domains } = (await (await fetch(`${apiUrl}/apps/${DEMO_APP}/acm`, { headers })).json()) as { domains: DomainStatus[] };
     for (const domain of domains) {
       const line = `${domain.status}${domain.reason ? ` (${domain.reason}: ${domain.message})` : ''}`;
       if (shown.get(domain.hostname) === line) continue;

@@ -27,9 +27,9 @@ test('the event log is keyed (streamId, version) and streams new images', () => 
   template.resourceCountIs('AWS::DynamoDB::Table', 3);
 });
 
-test('every function is Node 22 on arm64: one per step, per API group, the projector, platform events and the sweep', () => {
+test('every function is Node 22 on arm64: one per step, per API group, the authorizer, projector, platform events and sweep', () => {
   const functions = template.findResources('AWS::Lambda::Function');
-  const expected = Object.keys(ISSUANCE_STEPS).length + new Set(API_ROUTES.map((route) => route.handler)).size + 3;
+  const expected = Object.keys(ISSUANCE_STEPS).length + new Set(API_ROUTES.map((route) => route.handler)).size + 4;
   assert.equal(Object.keys(functions).length, expected);
   for (const { Properties } of Object.values(functions)) {
     assert.equal(Properties.Runtime, 'nodejs22.x');
@@ -56,13 +56,13 @@ test('the issuance state machine is Standard, valid ASL, with readable states', 
   assert.equal((synthesized.issuanceDefinition as { StartAt: string }).StartAt, 'StartLater?');
 });
 
-test('the projector reads the event stream; the platform rule targets DomainAdded', () => {
+test("the projector reads the event stream; the platform's events reach their handler", () => {
   template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
     StartingPosition: 'TRIM_HORIZON',
     FunctionResponseTypes: ['ReportBatchItemFailures'],
   });
   template.hasResourceProperties('AWS::Events::Rule', {
-    EventPattern: { source: ['platform'], 'detail-type': ['DomainAdded'] },
+    EventPattern: { source: ['platform'], 'detail-type': ['DomainAdded', 'DomainRemoved', 'AppDeleted'] },
     Targets: Match.anyValue(),
   });
 });
@@ -72,14 +72,22 @@ test('every API route is a method on the REST API', () => {
   assert.equal(methods.length, API_ROUTES.length);
 });
 
-test('grants are least privilege: only FinalizeAndInstall may import into ACM', () => {
-  const policies = template.findResources('AWS::IAM::Policy');
-  const importers = Object.entries(policies)
-    .filter(([, { Properties }]) => JSON.stringify(Properties.PolicyDocument).includes('acm:ImportCertificate'))
-    .map(([id]) => id);
-  assert.equal(importers.length, 1);
-  assert.match(importers[0]!, /^StepFinalizeAndInstall/);
-  const checkDnsPolicy = Object.entries(policies).find(([id]) => id.startsWith('StepCheckDns'));
-  assert.ok(checkDnsPolicy);
-  assert.ok(!JSON.stringify(checkDnsPolicy[1]).includes('secretsmanager'), 'CheckDns must not read the ACME account key');
+test('grants are least privilege: only FinalizeAndInstall and the certs API import into ACM; only the authorizer reads the token secret', () => {
+  const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+  const holders = (text: string) =>
+    policies
+      .filter(([, { Properties }]) => JSON.stringify(Properties.PolicyDocument).includes(text))
+      .map(([id]) => id.replace(/ServiceRoleDefaultPolicy.*$/, ''))
+      .sort();
+  assert.deepEqual(holders('acm:ImportCertificate'), ['ApiCerts', 'StepFinalizeAndInstall']);
+  const tokenSecret = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) => id.startsWith('ApiTokenSecret'))!;
+  assert.deepEqual(holders(tokenSecret), ['ApiAuthorizer']);
+  assert.ok(!holders('AcmeAccountKey').includes('StepCheckDns'), 'CheckDns must not read the ACME account key');
+});
+
+test('every route but the challenge and the contract needs the token authorizer', () => {
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(({ Properties }) => Properties);
+  const open = methods.filter((method) => method.AuthorizationType !== 'CUSTOM').length;
+  assert.equal(open, API_ROUTES.filter((route) => !route.auth).length);
+  assert.equal(open, 2);
 });

@@ -23,10 +23,17 @@ export function useLocalCloud(options: Omit<LocalCloudOptions, 'dataDir'> = {}):
   };
 }
 
-export async function api(cloud: LocalCloud, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** Calls the local API, with the operator's token unless told otherwise (`token: null` sends none). */
+export async function api(
+  cloud: LocalCloud,
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = cloud.tokens.operator,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`${cloud.apiUrl}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token !== null && { authorization: `Bearer ${token}` }) },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await response.text();

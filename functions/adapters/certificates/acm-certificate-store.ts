@@ -1,4 +1,4 @@
-import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
+import { ACMClient, DeleteCertificateCommand, ImportCertificateCommand, ResourceNotFoundException } from '@aws-sdk/client-acm';
 import { splitPemChain, type CertificateBundle, type CertificateStore } from './certificate-store.ts';
 
 export class AcmCertificateStore implements CertificateStore {
@@ -25,5 +25,16 @@ export class AcmCertificateStore implements CertificateStore {
     );
     if (!CertificateArn) throw new Error(`ACM returned no ARN for ${bundle.hostname}`);
     return CertificateArn;
+  }
+
+  async remove(certificateArn: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteCertificateCommand({ CertificateArn: certificateArn }));
+    } catch (error) {
+      // Already deleted (or never there): what was asked for is done. A certificate still
+      // associated with a load balancer or distribution (ResourceInUseException) is not.
+      if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') return;
+      throw error;
+    }
   }
 }

@@ -1,6 +1,12 @@
 /** A certificate with its key, on its way to where TLS terminators read it. */
 export interface CertificateBundle {
+  /** The domain it was issued or uploaded for; ACM keeps it as a tag. */
   hostname: string;
+  /**
+   * Every name it serves: its DNS subject alternative names, wildcards (`*.example.com`)
+   * included. Defaults to `[hostname]`. ACM reads the names from the certificate itself.
+   */
+  names?: string[];
   /** Leaf first, then intermediates. */
   chainPem: string;
   privateKeyPem: string;
@@ -10,6 +16,8 @@ export interface CertificateBundle {
 export interface CertificateStore {
   /** Installs and returns the certificate's ARN; with `replaceArn`, re-imports into it (renewal). */
   install(bundle: CertificateBundle, replaceArn?: string): Promise<string>;
+  /** Deletes the certificate; removing one that is already gone is fine. */
+  remove(certificateArn: string): Promise<void>;
 }
 
 export function splitPemChain(chainPem: string): string[] {

@@ -45,17 +45,15 @@ export class DynamoDbEventStore implements EventStore {
 
   async append(writes: StreamWrite[], context: AppendContext): Promise<RecordedEvent<StreamEvent>[]> {
     const recorded = writes.flatMap(({ streamId, expectedVersion, events }) =>
-      events.map(
-        (event, index): RecordedEvent<StreamEvent> => ({
-          ...event,
-          streamId,
-          version: expectedVersion + index + 1,
-          at: context.at,
-          schemaVersion: SCHEMA_VERSION,
-          correlationId: context.correlationId,
-          ...(context.causationId && { causationId: context.causationId }),
-        }),
-      ),
+      events.map((event, index): RecordedEvent<StreamEvent> => ({
+        ...event,
+        streamId,
+        version: expectedVersion + index + 1,
+        at: context.at,
+        schemaVersion: SCHEMA_VERSION,
+        correlationId: context.correlationId,
+        ...(context.causationId && { causationId: context.causationId }),
+      })),
     );
     if (recorded.length > MAX_TRANSACTION_ITEMS) throw new Error(`one append holds at most ${MAX_TRANSACTION_ITEMS} events`);
     const puts = recorded.map((event) => ({

@@ -2,6 +2,7 @@
 // projector, each row stamped with the stream version it reflects.
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -24,6 +25,22 @@ export class StatusStore {
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall({ app, ...status, version }, { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(app) OR version < :version',
+          ExpressionAttributeValues: { ':version': { N: String(version) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Removes the row of a domain that is gone, unless a newer version was written since. */
+  async remove(app: string, hostname: string, version: number): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { app: { S: app }, hostname: { S: hostname } },
           ConditionExpression: 'attribute_not_exists(app) OR version < :version',
           ExpressionAttributeValues: { ':version': { N: String(version) } },
         }),

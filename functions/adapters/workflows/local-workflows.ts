@@ -80,6 +80,12 @@ export class LocalWorkflows implements Workflows {
     return { executionName: name };
   }
 
+  async stopIssuance(input: IssuanceInput): Promise<void> {
+    const execution = this.executions.get(executionName(input));
+    if (execution?.status === 'RUNNING') execution.abort();
+    await execution?.done;
+  }
+
   async stopAll(): Promise<void> {
     for (const execution of this.executions.values()) if (execution.status === 'RUNNING') execution.abort();
     await Promise.all([...this.executions.values()].map((execution) => execution.done));

@@ -1,4 +1,4 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionName, type IssuanceInput } from '../../domain/issuance.ts';
 import type { Workflows } from './workflows.ts';
 
@@ -17,5 +17,15 @@ export class StepFunctionsWorkflows implements Workflows {
       if (!(error instanceof ExecutionAlreadyExists)) throw error;
     }
     return { executionName: name };
+  }
+
+  async stopIssuance(input: IssuanceInput): Promise<void> {
+    // An execution's ARN is its state machine's, with `execution` and its name.
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(input)}`;
+    try {
+      await this.client.send(new StopExecutionCommand({ executionArn, cause: 'The domain was removed or automation turned off' }));
+    } catch (error) {
+      if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    }
   }
 }

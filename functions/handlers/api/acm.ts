@@ -1,26 +1,37 @@
-// /apps/{app}/acm: the status of every domain of an app, and refresh.
+// /apps/{app}/acm: automated certificates on and off, every domain's status, refresh.
+import { requireApp } from '../lib/app-guard.ts';
+import { changeApp, requestIssuance } from '../lib/apps.ts';
 import { dependencies } from '../lib/dependencies.ts';
-import { apiHandler, json, pathParameter } from '../lib/http.ts';
-import { requestIssuance } from '../lib/issuance.ts';
+import { apiHandler, json } from '../lib/http.ts';
 
 const REFRESHABLE = new Set(['Failing', 'Failed']);
 
 export const handler = apiHandler({
-  'GET /apps/{app}/acm': async (event) => {
-    const app = pathParameter(event, 'app');
-    const domains = await dependencies().statuses.listApp(app);
-    return json(200, { app, enabled: true, domains });
+  'POST /apps/{app}/acm': async ({ app, requestId }) => {
+    const state = await changeApp(dependencies(), app, { type: 'EnableAcm' }, requestId);
+    return json(202, { app, enabled: state.acmEnabled });
   },
-  'POST /apps/{app}/acm/refresh': async (event) => {
+  'DELETE /apps/{app}/acm': async ({ app, requestId }) => {
     const deps = dependencies();
-    const app = pathParameter(event, 'app');
-    const failing = (await deps.statuses.listApp(app)).filter((domain) => REFRESHABLE.has(domain.status));
-    // A Failed domain gets a new attempt; a Failing one joins the execution already retrying it.
-    const started = await Promise.all(
-      failing.map((domain) =>
-        requestIssuance(deps, { app, hostname: domain.hostname }, 'refresh', `refresh:${event.requestContext.requestId}`),
-      ),
+    await requireApp(deps, app);
+    const state = await changeApp(deps, app, { type: 'DisableAcm' }, requestId);
+    return json(202, { app, enabled: state.acmEnabled });
+  },
+  'GET /apps/{app}/acm': async ({ app }) => {
+    const deps = dependencies();
+    const state = await requireApp(deps, app);
+    // The projection may still hold a domain removed a moment ago: the app's own list decides.
+    const domains = (await deps.statuses.listApp(app)).filter((domain) => state.domains.includes(domain.hostname));
+    return json(200, { app, enabled: state.acmEnabled, domains });
+  },
+  'POST /apps/{app}/acm/refresh': async ({ app, requestId }) => {
+    const deps = dependencies();
+    const state = await requireApp(deps, app);
+    const failing = (await deps.statuses.listApp(app)).filter(
+      (domain) => REFRESHABLE.has(domain.status) && state.domains.includes(domain.hostname),
     );
-    return json(202, { app, refreshed: failing.map((domain) => domain.hostname), executions: started });
+    // A Failed domain gets a new attempt; a Failing one joins the execution already retrying it.
+    const executions = await Promise.all(failing.map(({ hostname }) => requestIssuance(deps, { app, hostname }, 'refresh', requestId)));
+    return json(202, { app, refreshed: failing.map((domain) => domain.hostname), executions });
   },
 });

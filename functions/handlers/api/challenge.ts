@@ -3,7 +3,7 @@ import { dependencies } from '../lib/dependencies.ts';
 import { apiHandler, pathParameter } from '../lib/http.ts';
 
 export const handler = apiHandler({
-  'GET /.well-known/acme-challenge/{token}': async (event) => {
+  'GET /.well-known/acme-challenge/{token}': async ({ event }) => {
     const answer = await dependencies().challenges.answer(pathParameter(event, 'token'), new Date());
     return answer === undefined
       ? { statusCode: 404, headers: { 'content-type': 'text/plain' }, body: 'no such challenge' }

@@ -1,37 +1,40 @@
-// /apps/{app}/domains: add and list custom domains, and read a domain's timeline.
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+// /apps/{app}/domains: add, list and remove custom domains, and read a domain's timeline.
+import { NotFoundError } from '../../domain/errors.ts';
 import { streamIds } from '../../domain/events.ts';
 import { checkHostname } from '../../domain/hostname.ts';
+import { requireApp } from '../lib/app-guard.ts';
+import { addDomain, dnsTargetFor, removeDomain } from '../lib/apps.ts';
 import { dependencies } from '../lib/dependencies.ts';
-import { loadDomain } from '../lib/streams.ts';
-import { apiHandler, HttpError, json, jsonBody, pathParameter } from '../lib/http.ts';
-import { addDomain, dnsTargetFor } from '../lib/issuance.ts';
+import { apiHandler, HttpError, json, pathParameter } from '../lib/http.ts';
 
 export const handler = apiHandler({
-  'POST /apps/{app}/domains': async (event) => {
+  'POST /apps/{app}/domains': async ({ app, body, requestId }) => {
     const deps = dependencies();
-    const app = pathParameter(event, 'app');
-    const { hostname: raw } = jsonBody(event);
-    if (typeof raw !== 'string') throw new HttpError(400, 'BAD_REQUEST', 'hostname: is required and must be a string');
-    const checked = checkHostname(raw);
+    const checked = checkHostname(body.hostname);
     if (!checked.valid) throw new HttpError(400, 'BAD_REQUEST', `hostname: ${checked.rule}`);
     const dnsTarget = dnsTargetFor(app, deps);
-    await addDomain(deps, { app, hostname: checked.hostname, dnsTarget }, requestId(event));
+    await addDomain(deps, { app, hostname: checked.hostname, dnsTarget }, requestId);
     return json(201, { hostname: checked.hostname, dnsTarget });
   },
-  'GET /apps/{app}/domains': async (event) => {
-    const statuses = await dependencies().statuses.listApp(pathParameter(event, 'app'));
+  'GET /apps/{app}/domains': async ({ app }) => {
+    const deps = dependencies();
+    const { domains } = await requireApp(deps, app);
     return json(
       200,
-      statuses.map(({ hostname, dnsTarget }) => ({ hostname, dnsTarget })),
+      domains.map((hostname) => ({ hostname, dnsTarget: dnsTargetFor(app, deps) })),
     );
   },
-  'GET /apps/{app}/domains/{hostname}/events': async (event) => {
+  'DELETE /apps/{app}/domains/{hostname}': async ({ event, app, requestId }) => {
     const deps = dependencies();
-    const ref = { app: pathParameter(event, 'app'), hostname: pathParameter(event, 'hostname') };
-    const state = await loadDomain(deps, ref);
-    if (!state.domain) throw new HttpError(404, 'NOT_FOUND', `${ref.hostname} is not a domain of ${ref.app}`);
-    const events = await deps.events.read(streamIds.domain(ref.app, ref.hostname));
+    const hostname = requireDomainOf(await requireApp(deps, app), app, pathParameter(event, 'hostname'));
+    await removeDomain(deps, { app, hostname }, 'removed', requestId);
+    return json(202, { app, hostname, removed: true });
+  },
+  'GET /apps/{app}/domains/{hostname}/events': async ({ event, app }) => {
+    const deps = dependencies();
+    const hostname = pathParameter(event, 'hostname');
+    const events = await deps.events.read(streamIds.domain(app, hostname));
+    if (events.length === 0) throw new NotFoundError(`${hostname} is not a domain of ${app}`);
     return json(
       200,
       events.map(({ version, type, at, data }) => ({ version, type, at, data })),
@@ -39,6 +42,7 @@ export const handler = apiHandler({
   },
 });
 
-function requestId(event: APIGatewayProxyEvent): string {
-  return `request:${event.requestContext?.requestId ?? 'local'}`;
+function requireDomainOf(state: { domains: string[] }, app: string, hostname: string): string {
+  if (!state.domains.includes(hostname)) throw new NotFoundError(`${hostname} is not a domain of ${app}`);
+  return hostname;
 }

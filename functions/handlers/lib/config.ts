@@ -31,6 +31,10 @@ export interface Config {
   caaIssuerDomainNames: string[];
   /** Where notifications go (EventBridge); the default bus when unset. */
   eventBusName?: string;
+  /** What API tokens are signed with: a Secrets Manager secret (AWS) or the value (local cloud). */
+  apiTokenSecret: { secretId: string } | { value: string };
+  /** Roots an uploaded chain may be trusted to besides the public ones (the local Pebble's). */
+  extraTrustedRootsFile?: string;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Config {
@@ -61,6 +65,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     renewalJitterSeconds: number(env, 'RENEWAL_JITTER_SECONDS', 3600),
     caaIssuerDomainNames: list(env.CAA_ISSUER_DOMAIN_NAMES ?? 'letsencrypt.org'),
     eventBusName: env.EVENT_BUS_NAME,
+    apiTokenSecret: env.API_TOKEN_SECRET ? { value: env.API_TOKEN_SECRET } : { secretId: env.API_TOKEN_SECRET_ARN ?? '' },
+    extraTrustedRootsFile: env.EXTRA_TRUSTED_ROOTS_FILE,
   };
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AcmeCertificateAuthority } from '../../adapters/acme/acme-ca.ts';
 import { FileAccountKey, SecretsManagerAccountKey } from '../../adapters/acme/account-key.ts';
@@ -30,6 +30,8 @@ export interface Dependencies {
   /** Only the handlers that start workflows ask for this (the step functions cannot know their own ARN). */
   workflows(): Workflows;
   notifications(): Notifications;
+  /** The secret API tokens are signed with; fetched on first use (the authorizer's only). */
+  apiTokenSecret(): Promise<string>;
   /** The CA client needs the account key, which is fetched on first use only. */
   certificateAuthority(): Promise<AcmeCertificateAuthority>;
 }
@@ -56,6 +58,7 @@ export function useLocalServices(services: LocalServices): void {
 function wire(config: Config): Dependencies {
   const dynamodb = new DynamoDBClient({});
   let certificateAuthority: Promise<AcmeCertificateAuthority> | undefined;
+  let apiTokenSecret: Promise<string> | undefined;
   return {
     config,
     events: new DynamoDbEventStore(dynamodb, config.eventsTable),
@@ -67,6 +70,10 @@ function wire(config: Config): Dependencies {
     dns: new DnsResolver(config.dnsResolver, config.dnsDeadlineMs),
     workflows: () => localServices?.workflows ?? new StepFunctionsWorkflows(new SFNClient({}), requiredArn(config)),
     notifications: () => localServices?.notifications ?? new EventBridgeNotifications(new EventBridgeClient({}), config.eventBusName),
+    apiTokenSecret() {
+      apiTokenSecret ??= loadSecret(config.apiTokenSecret);
+      return apiTokenSecret;
+    },
     certificateAuthority() {
       certificateAuthority ??= loadAccountKey(config).then(
         (accountKeyPem) =>
@@ -88,6 +95,13 @@ function loadAccountKey(config: Config): Promise<string> {
       ? new FileAccountKey(config.acmeAccountKey.file)
       : new SecretsManagerAccountKey(new SecretsManagerClient({}), config.acmeAccountKey.secretId);
   return store.load();
+}
+
+async function loadSecret(source: Config['apiTokenSecret']): Promise<string> {
+  if ('value' in source) return source.value;
+  const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: source.secretId }));
+  if (!SecretString) throw new Error(`secret ${source.secretId} is empty`);
+  return SecretString;
 }
 
 function requiredArn(config: Config): string {

@@ -1,6 +1,11 @@
-// The API's one way to answer: JSON bodies, and errors as {error: {code, message}}.
+// The API's one way to answer: routes from the contract, bodies validated by its
+// schemas, the token's app scope checked, errors as {error: {code, message}}.
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import { mayActOn } from '../../domain/tokens.ts';
+import { API_ROUTES, type ApiRoute } from '../api/contract.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -16,35 +21,78 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyResult {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+export interface ApiRequest {
+  event: APIGatewayProxyEvent;
+  /** The path's `{app}`, already checked against the token. */
+  app: string;
+  /** The body, validated by the route's schema. */
+  body: any;
+  requestId: string;
+}
 
-/** One Lambda serves a resource group: routes are keyed "METHOD /resource/{template}", as API Gateway names them. */
-export function apiHandler(routes: Record<string, RouteHandler>) {
+export type RouteHandler = (request: ApiRequest) => Promise<APIGatewayProxyResult>;
+
+/** One Lambda serves a resource group: handlers are keyed "METHOD /resource/{template}", as in the contract. */
+export function apiHandler(handlers: Record<string, RouteHandler>) {
   return middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const route = routes[`${event.httpMethod} ${event.resource}`];
-    if (!route) return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.httpMethod} ${event.path}` } });
+    const key = `${event.httpMethod} ${event.resource}`;
+    const route = API_ROUTES.find((candidate) => `${candidate.method} ${candidate.resource}` === key);
+    const handler = handlers[key];
+    if (!route || !handler) return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.httpMethod} ${event.path}` } });
     try {
-      return await route(event);
+      const app = event.pathParameters?.app ? decodeURIComponent(event.pathParameters.app) : '';
+      if (route.auth) checkScope(event, app);
+      const body = route.body ? parseBody(event, route.body) : undefined;
+      return await handler({ event, app, body, requestId: `request:${event.requestContext?.requestId ?? 'unknown'}` });
     } catch (error) {
-      if (error instanceof HttpError) return json(error.statusCode, { error: { code: error.code, message: error.message } });
-      console.error(JSON.stringify({ route: `${event.httpMethod} ${event.resource}`, error: String(error) }));
-      return json(500, { error: { code: 'INTERNAL', message: 'internal error; the request may be retried' } });
+      return errorResponse(error, route);
     }
   });
+}
+
+/** A token for another app learns nothing: the answer is the one for an app that does not exist. */
+function checkScope(event: APIGatewayProxyEvent, app: string): void {
+  const authorizer = event.requestContext?.authorizer as { apps?: string } | null | undefined;
+  if (!authorizer?.apps) throw new HttpError(401, 'UNAUTHORIZED', 'a valid bearer token is required');
+  const apps = authorizer.apps === '*' ? '*' : authorizer.apps.split(',');
+  if (app && !mayActOn({ apps }, app)) throw appNotFound(app);
+}
+
+export function appNotFound(app: string): NotFoundError {
+  return new NotFoundError(`app ${app} not found`);
+}
+
+function parseBody(event: APIGatewayProxyEvent, schema: z.ZodType): unknown {
+  let body: unknown;
+  try {
+    body = JSON.parse(event.body ?? '');
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'body: must be a JSON object');
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  const field = issue?.path.join('.') || 'body';
+  const rule = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+  throw new HttpError(400, 'BAD_REQUEST', `${field}: ${rule}`);
+}
+
+function errorResponse(error: unknown, route: ApiRoute): APIGatewayProxyResult {
+  if (error instanceof HttpError) return json(error.statusCode, { error: { code: error.code, message: error.message } });
+  if (error instanceof NotFoundError) return json(404, { error: { code: 'NOT_FOUND', message: error.message } });
+  if (error instanceof ConflictError) return json(409, { error: { code: 'CONFLICT', message: error.message } });
+  // Only the route and the error's name and message: never a request body, which may hold a key.
+  console.error(
+    JSON.stringify({
+      route: `${route.method} ${route.resource}`,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown',
+    }),
+  );
+  return json(500, { error: { code: 'INTERNAL', message: 'internal error; the request may be retried' } });
 }
 
 export function pathParameter(event: APIGatewayProxyEvent, name: string): string {
   const value = event.pathParameters?.[name];
   if (!value) throw new HttpError(400, 'BAD_REQUEST', `${name}: is required in the path`);
   return decodeURIComponent(value);
-}
-
-export function jsonBody(event: APIGatewayProxyEvent): Record<string, unknown> {
-  try {
-    const body: unknown = JSON.parse(event.body ?? '');
-    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
-  } catch {
-    // answered below
-  }
-  throw new HttpError(400, 'BAD_REQUEST', 'body: must be a JSON object');
 }

@@ -28,7 +28,9 @@ export async function transact<K extends string>(
 ): Promise<{ histories: Histories<K>; appended: Histories<K> }> {
   const keys = Object.keys(streams) as K[];
   for (let conflicts = 0; ; conflicts++) {
-    const histories = Object.fromEntries(await Promise.all(keys.map(async (key) => [key, await deps.events.read(streams[key])]))) as Histories<K>;
+    const histories = Object.fromEntries(
+      await Promise.all(keys.map(async (key) => [key, await deps.events.read(streams[key])])),
+    ) as Histories<K>;
     const now = new Date();
     const decided = decideAll(histories, now);
     const writes = keys

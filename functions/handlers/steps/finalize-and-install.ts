@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
 import { splitPemChain } from '../../adapters/certificates/certificate-store.ts';
 import type { IssuedCertificate } from '../../domain/certificate-decider.ts';
+import { DomainNotFoundError, StaleAttemptError } from '../../domain/errors.ts';
 import { execute, loadDomain, loadOrder } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
@@ -22,7 +23,15 @@ export const handler = stepHandler(async (_event, { input, deps, correlationId }
     { hostname: input.hostname, chainPem, privateKeyPem: privateKey.toString() },
     state.certificate?.certificateArn,
   );
-  await execute(deps, input, { type: 'RecordCertificate', attempt: input.attempt, certificate, certificateArn }, correlationId);
+  try {
+    await execute(deps, input, { type: 'RecordCertificate', attempt: input.attempt, certificate, certificateArn }, correlationId);
+  } catch (error) {
+    // Removed (or superseded) while we finalized: the certificate must not outlive the domain.
+    // A renewal's ARN is the serving one, which its removal takes care of.
+    if ((error instanceof DomainNotFoundError || error instanceof StaleAttemptError) && !state.certificate)
+      await deps.certificates.remove(certificateArn);
+    throw error;
+  }
   return { certificateArn, notAfter: certificate.notAfter };
 });
 

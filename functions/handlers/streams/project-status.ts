@@ -28,6 +28,7 @@ export const handler = middy(async (event: DynamoDBStreamEvent): Promise<DynamoD
         const state = await loadDomain(deps, { app, hostname });
         const status = domainStatus(state);
         if (status) await deps.statuses.save(app, status, state.version);
+        else await deps.statuses.remove(app, hostname, state.version);
       } catch (error) {
         console.error(JSON.stringify({ streamId, error: String(error) }));
         batchItemFailures.push({ itemIdentifier: sequenceNumber });

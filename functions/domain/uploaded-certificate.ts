@@ -1,0 +1,374 @@
+// Is a certificate a user uploads one the service can serve? Pure: the PEM text,
+// the trusted roots and the time come in; a verdict goes out. A refusal names the
+// field and the rule a person acts on, and never repeats the private key.
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+
+/** What the API says about a certificate (`../shared/API.md`). Never a private key. */
+export interface CertificateInfo {
+  name: string;
+  /** True for certificates the service issued (ACM), false for uploads. */
+  managed: boolean;
+  /** The leaf's DNS names (wildcards included), or its subject common name when it has none. */
+  commonNames: string[];
+  issuer: string;
+  subject: string;
+  startsAt: string;
+  expiresAt: string;
+  /** The chain verifies up to a trusted root; an untrusted upload is still accepted. */
+  trusted: boolean;
+}
+
+export type UploadField = 'certificateChain' | 'privateKey';
+
+export type Inspection =
+  | {
+      valid: true;
+      info: Omit<CertificateInfo, 'name' | 'managed'>;
+      leafPem: string;
+      /** Normalised: leaf first, then each certificate's issuer; a self-signed root at the end is left out. */
+      chainPem: string;
+    }
+  | { valid: false; field: UploadField; rule: string };
+
+export interface UploadInput {
+  certificateChain: string;
+  /** Optional when a certificate is replaced (PUT): the stored key stays. */
+  privateKey?: string;
+}
+
+export interface InspectionOptions {
+  now: Date;
+  /** PEM roots a chain may end at: node's `tls.rootCertificates`, plus Pebble's root locally. */
+  trustedRootsPem: readonly string[];
+}
+
+/** More than this is not a certificate chain anyone serves; it also bounds the work of ordering. */
+export const MAX_CHAIN_CERTIFICATES = 10;
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]+-----/g;
+const PRIVATE_KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);
+/** What ACM imports (RSA 1024 to 4096 bits, ECDSA P-256, P-384, P-521): anything else would fail there later. */
+const RSA_MODULUS_LENGTHS = new Set([1024, 2048, 3072, 4096]);
+const EC_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+const CURVE_NAMES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
+class Refusal {
+  constructor(
+    readonly field: UploadField,
+    readonly rule: string,
+  ) {}
+}
+
+export function inspectUpload(input: UploadInput, options: InspectionOptions): Inspection {
+  try {
+    const chain = readChain(input.certificateChain);
+    const leaf = chain[0]!;
+    checkValidity(leaf, options.now);
+    checkKeyType(leaf);
+    const commonNames = namesOf(leaf);
+    if (commonNames.length === 0) {
+      throw new Refusal(
+        'certificateChain',
+        'the certificate names no domain: it has neither a DNS subject alternative name nor a common name',
+      );
+    }
+    if (input.privateKey !== undefined) checkKeyMatches(readPrivateKey(input.privateKey), leaf);
+    const served = isSelfSigned(chain[chain.length - 1]!) && chain.length > 1 ? chain.slice(0, -1) : chain;
+    return {
+      valid: true,
+      info: {
+        commonNames,
+        issuer: oneLine(leaf.issuer),
+        subject: oneLine(leaf.subject),
+        startsAt: parseOpenSslTime(leaf.validFrom).toISOString(),
+        expiresAt: parseOpenSslTime(leaf.validTo).toISOString(),
+        trusted: chainsToTrustedRoot(chain, trustedRoots(options.trustedRootsPem), options.now),
+      },
+      leafPem: leaf.toString(),
+      chainPem: served.map((certificate) => certificate.toString()).join(''),
+    };
+  } catch (error) {
+    if (error instanceof Refusal) return { valid: false, field: error.field, rule: error.rule };
+    throw error;
+  }
+}
+
+// --- the chain ---------------------------------------------------------------
+
+function readChain(text: string): X509Certificate[] {
+  const blocks = pemBlocks('certificateChain', text);
+  for (const { label } of blocks) {
+    if (label.includes('PRIVATE KEY')) {
+      throw new Refusal('certificateChain', 'contains a private key: send the key as privateKey, and only certificates here');
+    }
+    if (label !== 'CERTIFICATE') {
+      throw new Refusal('certificateChain', `contains a "${label}" PEM block: only CERTIFICATE blocks are accepted`);
+    }
+  }
+  if (blocks.length === 0) {
+    throw new Refusal(
+      'certificateChain',
+      `contains no PEM certificate (a block starting -----BEGIN CERTIFICATE-----)${lineBreakHint(text)}`,
+    );
+  }
+  if (blocks.length > MAX_CHAIN_CERTIFICATES) {
+    throw new Refusal('certificateChain', `has ${blocks.length} certificates: at most ${MAX_CHAIN_CERTIFICATES} are accepted`);
+  }
+  const parsed = blocks.map(({ pem }, index) => {
+    try {
+      return new X509Certificate(pem);
+    } catch {
+      throw new Refusal(
+        'certificateChain',
+        `certificate ${index + 1} of ${blocks.length} could not be read: its PEM body is not a valid X.509 certificate${lineBreakHint(text)}`,
+      );
+    }
+  });
+  // The same certificate twice (a full chain pasted after its leaf, say) is one certificate.
+  const unique = parsed.filter((certificate, index) => parsed.findIndex((other) => other.raw.equals(certificate.raw)) === index);
+  return ordered(unique);
+}
+
+/** Leaf first, each certificate signed by the next; a shuffled chain is put in order when only one order fits. */
+function ordered(certificates: X509Certificate[]): X509Certificate[] {
+  const count = certificates.length;
+  const signs = certificates.map((issuer, j) => certificates.map((subject, i) => i !== j && isIssuedBy(subject, issuer)));
+  const brokenLink = certificates.findIndex((_, i) => i < count - 1 && !signs[i + 1]![i]);
+  if (brokenLink === -1) return certificates;
+
+  const leaves = certificates.map((_, i) => i).filter((i) => !signs[i]!.some(Boolean));
+  if (leaves.length === 1) {
+    const order = [leaves[0]!];
+    while (order.length < count) {
+      const current = order[order.length - 1]!;
+      const issuers = certificates.map((_, j) => j).filter((j) => !order.includes(j) && signs[j]![current]);
+      if (issuers.length !== 1) break;
+      order.push(issuers[0]!);
+    }
+    if (order.length === count) return order.map((i) => certificates[i]!);
+  }
+  const subject = certificates[brokenLink]!;
+  const next = certificates[brokenLink + 1]!;
+  throw new Refusal(
+    'certificateChain',
+    `certificate ${brokenLink + 2} (${oneLine(next.subject)}) did not sign certificate ${brokenLink + 1} (${oneLine(subject.subject)}), ` +
+      'and the certificates cannot be put in one order: give the server certificate first, then the certificate that signed it, ' +
+      'and so on, without unrelated certificates',
+  );
+}
+
+function checkValidity(leaf: X509Certificate, now: Date): void {
+  const startsAt = parseOpenSslTime(leaf.validFrom);
+  const expiresAt = parseOpenSslTime(leaf.validTo);
+  if (now.getTime() > expiresAt.getTime()) {
+    throw new Refusal('certificateChain', `the certificate expired on ${expiresAt.toISOString()}: upload a renewed certificate`);
+  }
+  if (now.getTime() < startsAt.getTime()) {
+    throw new Refusal(
+      'certificateChain',
+      `the certificate is not valid until ${startsAt.toISOString()}: upload it once it is valid, or check the date it was issued with`,
+    );
+  }
+}
+
+function checkKeyType(leaf: X509Certificate): void {
+  const key = leaf.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  const supported =
+    (key.asymmetricKeyType === 'rsa' && RSA_MODULUS_LENGTHS.has(details.modulusLength ?? 0)) ||
+    (key.asymmetricKeyType === 'ec' && EC_CURVES.has(details.namedCurve ?? ''));
+  if (!supported) {
+    throw new Refusal(
+      'certificateChain',
+      `the certificate's key is ${describeKey(key)}: only RSA (1024, 2048, 3072 or 4096 bits) and ECDSA (P-256, P-384, P-521) certificates can be served`,
+    );
+  }
+}
+
+// --- the private key ---------------------------------------------------------
+
+function readPrivateKey(text: string): KeyObject {
+  const blocks = pemBlocks('privateKey', text);
+  if (blocks.some(({ label, pem }) => label === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type:\s*4,\s*ENCRYPTED/m.test(pem))) {
+    throw new Refusal(
+      'privateKey',
+      'is encrypted with a passphrase: upload it unencrypted (for example the output of: openssl pkey -in key.pem -out plain-key.pem)',
+    );
+  }
+  if (blocks.some(({ label }) => label === 'CERTIFICATE')) {
+    throw new Refusal('privateKey', 'contains a certificate: send the private key here, and the certificates as certificateChain');
+  }
+  const unsupported = blocks.find(({ label }) => !PRIVATE_KEY_LABELS.has(label) && label !== 'EC PARAMETERS');
+  if (unsupported) {
+    throw new Refusal(
+      'privateKey',
+      `a "${unsupported.label}" PEM block is not a supported private key: give a PKCS#8 (BEGIN PRIVATE KEY), ` +
+        'PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY) key',
+    );
+  }
+  const keys = blocks.filter(({ label }) => PRIVATE_KEY_LABELS.has(label));
+  if (keys.length === 0) {
+    throw new Refusal('privateKey', `contains no PEM private key (a block starting -----BEGIN PRIVATE KEY-----)${lineBreakHint(text)}`);
+  }
+  if (keys.length > 1) throw new Refusal('privateKey', `contains ${keys.length} private keys: give only the certificate's own key`);
+  try {
+    return createPrivateKey({ key: keys[0]!.pem, format: 'pem' });
+  } catch {
+    throw new Refusal(
+      'privateKey',
+      `could not be read: its PEM body is not a valid PKCS#8, PKCS#1 or SEC1 private key${lineBreakHint(text)}`,
+    );
+  }
+}
+
+function checkKeyMatches(key: KeyObject, leaf: X509Certificate): void {
+  let matches = false;
+  try {
+    matches = leaf.checkPrivateKey(key);
+  } catch {
+    matches = false;
+  }
+  if (matches) return;
+  const kinds =
+    describeKey(key) === describeKey(leaf.publicKey)
+      ? ''
+      : ` (the key is ${describeKey(key)}, the certificate's is ${describeKey(leaf.publicKey)})`;
+  throw new Refusal('privateKey', `does not match the certificate${kinds}: give the key the certificate was requested with`);
+}
+
+function describeKey(key: KeyObject): string {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') return `RSA ${details.modulusLength ?? '?'} bits`;
+  if (key.asymmetricKeyType === 'ec') return `ECDSA ${CURVE_NAMES[details.namedCurve ?? ''] ?? details.namedCurve ?? '?'}`;
+  return key.asymmetricKeyType ?? 'of an unknown type';
+}
+
+// --- trust -------------------------------------------------------------------
+
+const parsedRoots = new WeakMap<readonly string[], X509Certificate[]>();
+
+/** Parsed once per list (node's `tls.rootCertificates` is one frozen array); entries that do not parse are skipped. */
+function trustedRoots(pems: readonly string[]): X509Certificate[] {
+  const cached = parsedRoots.get(pems);
+  if (cached) return cached;
+  const roots: X509Certificate[] = [];
+  for (const entry of pems) {
+    for (const block of entry.match(PEM_BLOCK) ?? []) {
+      try {
+        roots.push(new X509Certificate(block));
+      } catch {
+        // Not ours to refuse: a root the caller cannot parse simply anchors nothing.
+      }
+    }
+  }
+  parsedRoots.set(pems, roots);
+  return roots;
+}
+
+/**
+ * Walks up from the leaf: trusted once a certificate is itself a trusted root or is
+ * signed by one, every certificate below it being in its validity period and every
+ * issuer below it a CA. Certificates above that point (a cross-sign) do not matter.
+ */
+function chainsToTrustedRoot(chain: X509Certificate[], roots: X509Certificate[], now: Date): boolean {
+  for (const [index, certificate] of chain.entries()) {
+    if (!withinValidity(certificate, now)) return false;
+    if (roots.some((root) => root.raw.equals(certificate.raw))) return true;
+    if (index > 0 && !certificate.ca) return false;
+    if (roots.some((root) => withinValidity(root, now) && isIssuedBy(certificate, root))) return true;
+  }
+  return false;
+}
+
+// --- X.509 and PEM details ----------------------------------------------------
+
+function isIssuedBy(subject: X509Certificate, issuer: X509Certificate): boolean {
+  // checkIssued compares names (and key identifiers) only; verify checks the signature.
+  try {
+    return subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function isSelfSigned(certificate: X509Certificate): boolean {
+  return isIssuedBy(certificate, certificate);
+}
+
+function withinValidity(certificate: X509Certificate, now: Date): boolean {
+  const time = now.getTime();
+  return parseOpenSslTime(certificate.validFrom).getTime() <= time && time <= parseOpenSslTime(certificate.validTo).getTime();
+}
+
+function pemBlocks(field: UploadField, text: string): Array<{ label: string; pem: string }> {
+  const blocks = [...text.matchAll(PEM_BLOCK)].map((match) => ({ label: match[1]!, pem: match[0] }));
+  const begins = text.match(PEM_BEGIN)?.length ?? 0;
+  if (begins !== blocks.length) {
+    throw new Refusal(field, 'has a PEM block without its matching -----END ...----- line: was it cut off when copying?');
+  }
+  return blocks;
+}
+
+/** JSON bodies sometimes carry the two characters \n instead of line breaks. */
+function lineBreakHint(text: string): string {
+  return !text.includes('\n') && text.includes('\\n') ? '; its line breaks arrived as the two characters \\n: send real line breaks' : '';
+}
+
+/**
+ * The leaf's DNS subject alternative names, lower case, in order; its last subject
+ * CN when it has none. Node prints names as `DNS:a.example, DNS:"b\u002cc"`: a
+ * value with special characters comes as a JSON string.
+ */
+export function namesOf(certificate: X509Certificate): string[] {
+  const names: string[] = [];
+  for (const match of (certificate.subjectAltName ?? '').matchAll(/([^:,]+):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g)) {
+    if (match[1]!.trim() !== 'DNS') continue;
+    const raw = match[2]!;
+    let value = raw;
+    if (raw.startsWith('"')) {
+      try {
+        value = JSON.parse(raw) as string;
+      } catch {
+        continue;
+      }
+    }
+    const name = value.trim().toLowerCase();
+    if (name && !names.includes(name)) names.push(name);
+  }
+  if (names.length > 0) return names;
+  const commonName = attributesOf(certificate.subject)
+    .filter(([type]) => type === 'CN')
+    .map(([, value]) => value.trim().toLowerCase())
+    .pop();
+  return commonName ? [commonName] : [];
+}
+
+/** Node prints a name one RDN per line, ` + ` between the parts of a multi-valued one, RFC 4514 escapes in values. */
+function attributesOf(name: string): Array<[string, string]> {
+  return name
+    .split('\n')
+    .flatMap((rdn) => rdn.split(/(?<!\\) \+ /))
+    .map((pair): [string, string] => {
+      const equals = pair.indexOf('=');
+      return [pair.slice(0, equals), pair.slice(equals + 1).replace(/\\(.)/g, '$1')];
+    });
+}
+
+function oneLine(name: string): string {
+  return name.split('\n').join(', ');
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * Node 20's X509Certificate has no validFromDate/validToDate (22.10+): only OpenSSL's
+ * text, `Mar  5 09:03:07 2026 GMT` (fractional seconds when the certificate has them).
+ */
+export function parseOpenSslTime(text: string): Date {
+  const match = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)? (\d{4}) GMT$/.exec(text.trim());
+  const month = match ? MONTHS.indexOf(match[1]!) : -1;
+  if (!match || month === -1) throw new Error(`unexpected certificate time "${text}"`);
+  const milliseconds = match[6] ? Math.floor(Number(match[6]) * 1000) : 0;
+  return new Date(Date.UTC(Number(match[7]), month, Number(match[2]), Number(match[3]), Number(match[4]), Number(match[5]), milliseconds));
+}

@@ -1,0 +1,227 @@
+// The HTTP API's contract (../shared/API.md) in one place: routes, request schemas
+// that validate input, response schemas, and from these the OpenAPI document.
+// API Gateway and the local cloud are built from the same table.
+import { z } from 'zod';
+import { FAILURE_REASONS } from '../../domain/failure-reasons.ts';
+import { STATUS_WORDS } from '../../domain/status.ts';
+
+const Timestamp = z.string().meta({ format: 'date-time' });
+
+export const AddDomainBody = z.object({ hostname: z.string().min(1).max(253).meta({ example: 'www.example.com' }) });
+export const UploadCertificateBody = z.object({
+  certificateChain: z.string().min(1).meta({ description: 'PEM: the certificate first, then intermediates' }),
+  privateKey: z.string().min(1).meta({ description: 'PEM; accepted, stored encrypted or in ACM, never returned' }),
+});
+export const ReplaceCertificateBody = UploadCertificateBody.partial({ privateKey: true });
+
+const DomainStatus = z.object({
+  hostname: z.string(),
+  status: z.enum(STATUS_WORDS),
+  reason: z.enum(FAILURE_REASONS).optional(),
+  message: z.string().optional(),
+  lastUpdated: Timestamp,
+  expiresAt: Timestamp.optional(),
+  rateLimitedUntil: Timestamp.optional(),
+  renewsAt: Timestamp.optional(),
+  failingSince: Timestamp.optional(),
+  dnsTarget: z.string(),
+});
+const CertificateInfo = z.object({
+  name: z.string(),
+  managed: z.boolean(),
+  commonNames: z.array(z.string()),
+  issuer: z.string(),
+  subject: z.string(),
+  startsAt: Timestamp,
+  expiresAt: Timestamp,
+  trusted: z.boolean(),
+});
+const Domain = z.object({ hostname: z.string(), dnsTarget: z.string() });
+const Acm = z.object({ app: z.string(), enabled: z.boolean() });
+const TimelineEvent = z.object({ version: z.number().int(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export type HandlerGroup = 'domains' | 'acm' | 'certs' | 'challenge' | 'openapi';
+
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway's resource template; also the key the handler routes on. */
+  resource: string;
+  /** The Lambda (one per resource group) that serves it. */
+  handler: HandlerGroup;
+  summary: string;
+  /** Needs `Authorization: Bearer`; the token must cover the path's app. */
+  auth: boolean;
+  body?: z.ZodType;
+  success: { status: number; schema?: z.ZodType };
+}
+
+export const API_ROUTES: ApiRoute[] = [
+  {
+    method: 'POST',
+    resource: '/apps/{app}/acm',
+    handler: 'acm',
+    auth: true,
+    summary: 'Enable automated certificates',
+    success: { status: 202, schema: Acm },
+  },
+  {
+    method: 'DELETE',
+    resource: '/apps/{app}/acm',
+    handler: 'acm',
+    auth: true,
+    summary: 'Disable automated certificates; removes managed certificates',
+    success: { status: 202, schema: Acm },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/acm',
+    handler: 'acm',
+    auth: true,
+    summary: 'Status of every domain',
+    success: { status: 200, schema: Acm.extend({ domains: z.array(DomainStatus) }) },
+  },
+  {
+    method: 'POST',
+    resource: '/apps/{app}/acm/refresh',
+    handler: 'acm',
+    auth: true,
+    summary: 'Retry domains that are Failing or Failed',
+    success: { status: 202, schema: z.object({ app: z.string(), refreshed: z.array(z.string()) }) },
+  },
+  {
+    method: 'POST',
+    resource: '/apps/{app}/domains',
+    handler: 'domains',
+    auth: true,
+    summary: 'Add a custom domain',
+    body: AddDomainBody,
+    success: { status: 201, schema: Domain },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/domains',
+    handler: 'domains',
+    auth: true,
+    summary: 'List domains',
+    success: { status: 200, schema: z.array(Domain) },
+  },
+  {
+    method: 'DELETE',
+    resource: '/apps/{app}/domains/{hostname}',
+    handler: 'domains',
+    auth: true,
+    summary: 'Remove a domain',
+    success: { status: 202 },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/domains/{hostname}/events',
+    handler: 'domains',
+    auth: true,
+    summary: "The domain's event timeline",
+    success: { status: 200, schema: z.array(TimelineEvent) },
+  },
+  {
+    method: 'POST',
+    resource: '/apps/{app}/certs',
+    handler: 'certs',
+    auth: true,
+    summary: 'Upload a certificate; turns automated certificates off',
+    body: UploadCertificateBody,
+    success: { status: 201, schema: CertificateInfo },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/certs',
+    handler: 'certs',
+    auth: true,
+    summary: 'List certificates',
+    success: { status: 200, schema: z.array(CertificateInfo) },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/certs/{name}',
+    handler: 'certs',
+    auth: true,
+    summary: 'One certificate',
+    success: { status: 200, schema: CertificateInfo },
+  },
+  {
+    method: 'PUT',
+    resource: '/apps/{app}/certs/{name}',
+    handler: 'certs',
+    auth: true,
+    summary: 'Replace an uploaded certificate',
+    body: ReplaceCertificateBody,
+    success: { status: 200, schema: CertificateInfo },
+  },
+  {
+    method: 'DELETE',
+    resource: '/apps/{app}/certs/{name}',
+    handler: 'certs',
+    auth: true,
+    summary: 'Remove a certificate; turns automated certificates off',
+    success: { status: 202 },
+  },
+  {
+    method: 'GET',
+    resource: '/.well-known/acme-challenge/{token}',
+    handler: 'challenge',
+    auth: false,
+    summary: 'HTTP-01 answer',
+    success: { status: 200 },
+  },
+  {
+    method: 'GET',
+    resource: '/openapi.json',
+    handler: 'openapi',
+    auth: false,
+    summary: 'This API, as OpenAPI 3.1',
+    success: { status: 200 },
+  },
+];
+
+const ERRORS: Record<number, string> = {
+  400: 'Bad input: the message names the field and the rule; nothing was changed',
+  401: 'No valid bearer token',
+  404: 'Unknown app, domain or certificate, or one the token does not cover',
+  409: 'Conflict: the domain is on another app, or the app has 100 domains',
+  429: 'Throttled',
+};
+
+/** The OpenAPI 3.1 document, generated from the routes and their schemas. */
+export function openApiDocument(): Record<string, unknown> {
+  const schema = (type: z.ZodType) => {
+    const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
+    return jsonSchema;
+  };
+  const json = (type: z.ZodType) => ({ content: { 'application/json': { schema: schema(type) } } });
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of API_ROUTES) {
+    const parameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    const errors = route.auth ? [400, 401, 404, 409, 429] : [404];
+    (paths[route.resource] ??= {})[route.method.toLowerCase()] = {
+      summary: route.summary,
+      operationId: `${route.method.toLowerCase()}${route.resource.replace(/[^A-Za-z]+(\w)/g, (_match, letter: string) => letter.toUpperCase())}`,
+      ...(parameters.length > 0 && { parameters }),
+      ...(route.auth && { security: [{ bearer: [] }] }),
+      ...(route.body && { requestBody: { required: true, ...json(route.body) } }),
+      responses: {
+        [route.success.status]: { description: route.summary, ...(route.success.schema && json(route.success.schema)) },
+        ...Object.fromEntries(errors.map((status) => [status, { description: ERRORS[status] ?? 'Error', ...json(ErrorBody) }])),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Automated certificates for custom domains', version: '1.0.0' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}
