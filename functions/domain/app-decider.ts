@@ -44,7 +44,8 @@ export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
     case 'DetachDomain':
       return state.domains.includes(command.hostname) ? [{ type: 'DomainDetached', data: { hostname: command.hostname } }] : [];
     case 'EnableAcm':
-      return state.acmEnabled ? [] : [{ type: 'AcmEnabled', data: {} }];
+      // An app seen for the first time records it, so the app exists from then on.
+      return state.acmEnabled && state.version > 0 ? [] : [{ type: 'AcmEnabled', data: {} }];
     case 'DisableAcm':
       return state.acmEnabled ? [{ type: 'AcmDisabled', data: { because: 'requested' } }] : [];
     case 'UploadCertificate':

@@ -65,6 +65,8 @@ export interface LocalCloud {
   sweep(): Promise<unknown>;
   dispatch: ApiDispatcher;
   dataDir: string;
+  /** Where the local cloud installs certificates (ACM's stand-in). */
+  certificates: LocalCertificateStore;
   /** Pebble's issuing root, written where `curl --cacert` can read it. */
   pebbleRootFile: string;
   /** Bearer tokens signed with this run's secret: all apps, or the apps named. */
@@ -194,6 +196,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sweep,
       firePlatformEvent,
       dispatch,
+      certificates,
       dataDir,
       pebbleRootFile,
       tokens: {

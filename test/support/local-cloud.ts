@@ -37,7 +37,8 @@ export async function api(
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  const isJson = response.headers.get('content-type')?.includes('application/json');
+  return { status: response.status, body: isJson && text ? JSON.parse(text) : text || undefined };
 }
 
 /** Polls the status projection until the domain reaches one of `statuses`. */

@@ -73,7 +73,7 @@ function parseBody(event: APIGatewayProxyEvent, schema: z.ZodType): unknown {
   if (parsed.success) return parsed.data;
   const [issue] = parsed.error.issues;
   const field = issue?.path.join('.') || 'body';
-  const rule = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+  const rule = issue?.message.endsWith('received undefined') ? 'is required' : (issue?.message ?? 'is invalid');
   throw new HttpError(400, 'BAD_REQUEST', `${field}: ${rule}`);
 }
 
