@@ -30,6 +30,8 @@ export interface LocalExecution {
   /** Settles when the execution ends; never rejects. */
   done: Promise<void>;
   error?: string;
+  /** Every state's input and output, as the console's execution history shows them. */
+  history: unknown[];
   abort(): void;
 }
 
@@ -65,6 +67,7 @@ export class LocalWorkflows implements Workflows {
       input,
       status: 'RUNNING',
       startedAt: new Date(),
+      history: [],
       abort: run.abort,
       done: run.result.then(
         (output) => {
@@ -77,6 +80,9 @@ export class LocalWorkflows implements Workflows {
       ),
     };
     this.executions.set(name, execution);
+    void (async () => {
+      for await (const entry of run.eventLogs) execution.history.push(entry);
+    })();
     return { executionName: name };
   }
 

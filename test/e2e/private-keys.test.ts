@@ -1,0 +1,91 @@
+// A certificate's private key stays inside: after a full run (issued, uploaded,
+// replaced, failed, removed) nothing that was logged, stored, returned, or passed
+// between workflow states holds any private key's bytes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
+import { issue } from '../support/certificates.ts';
+import { addDomain, api, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
+
+const output: string[] = [];
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    output.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
+
+const cloud = useLocalCloud();
+const APP = 'secrets';
+
+/** Long enough to be unmistakable, taken from the middle of the key's base64 body. */
+function fingerprintsOf(privateKeyPem: string): string[] {
+  const body = privateKeyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  return [body.slice(8, 48), body.slice(-48, -8)];
+}
+
+test('no private key bytes in logs, events, tables, API answers or workflow state', async () => {
+  const answers: unknown[] = [];
+  const call = async (method: string, path: string, body?: unknown) => {
+    const answer = await api(cloud(), method, path, body);
+    answers.push(answer);
+    return answer;
+  };
+
+  cloud().dns.zone.set('www.secrets.test', 'CNAME', [`${APP}.${LOCAL_DNS_TARGET_SUFFIX}`]);
+  await addDomain(cloud(), APP, 'www.secrets.test');
+  await waitForStatus(cloud(), APP, 'www.secrets.test', ['Cert Issued']);
+  await addDomain(cloud(), APP, 'broken.secrets.test');
+  await waitForStatus(cloud(), APP, 'broken.secrets.test', ['Failing']);
+  const managedKey = (await cloud().certificates.findForHostname('www.secrets.test'))!.privateKeyPem;
+
+  const root = await issue({ subject: 'CN=Secrets Root', ca: true });
+  const uploaded = await issue({ subject: 'CN=shop.secrets.test', issuer: root, names: ['shop.secrets.test'] });
+  const replacement = await issue({ subject: 'CN=shop.secrets.test', issuer: root, names: ['shop.secrets.test'] });
+  const created = await call('POST', `/apps/${APP}/certs`, { certificateChain: uploaded.pem, privateKey: uploaded.keyPem });
+  assert.equal(created.status, 201);
+  await call('PUT', `/apps/${APP}/certs/${created.body.name}`, { certificateChain: replacement.pem, privateKey: replacement.keyPem });
+  // A refused upload must not echo the key either.
+  await call('PUT', `/apps/${APP}/certs/${created.body.name}`, { certificateChain: uploaded.pem, privateKey: replacement.keyPem });
+  await call('GET', `/apps/${APP}/certs`);
+  await call('GET', `/apps/${APP}/acm`);
+  await call('GET', `/apps/${APP}/domains/www.secrets.test/events`);
+  await call('DELETE', `/apps/${APP}/certs/${created.body.name}`);
+
+  const dynamodb = new DynamoDBClient({});
+  const tables = (await dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
+  assert.ok(tables.length >= 3);
+  const items = await Promise.all(
+    tables.map(async (TableName) => (await dynamodb.send(new ScanCommand({ TableName }))).Items?.map((item) => unmarshall(item))),
+  );
+  const executions = [...cloud().workflows.executions.values()].map(({ input, history, error }) => ({ input, history, error }));
+  assert.ok(
+    executions.some((execution) => execution.history.length > 10),
+    'the workflow history was recorded',
+  );
+  const onDisk = await Promise.all(
+    (await readdir(cloud().dataDir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile() && entry.parentPath.includes('certificates'))
+      .map((entry) => readFile(join(entry.parentPath, entry.name), 'utf8')),
+  );
+
+  const places: Record<string, string> = {
+    'what was logged': output.join(''),
+    'the DynamoDB tables (events, status, challenges)': JSON.stringify(items),
+    'API answers': JSON.stringify(answers),
+    'workflow inputs, outputs and errors': JSON.stringify(executions),
+    'certificate files on disk': onDisk.join('\n'),
+  };
+  for (const [where, text] of Object.entries(places)) {
+    assert.ok(text.length > 0, `${where}: nothing was captured`);
+    assert.doesNotMatch(text, /PRIVATE KEY/, where);
+    for (const key of [managedKey, uploaded.keyPem, replacement.keyPem]) {
+      for (const fingerprint of fingerprintsOf(key)) assert.ok(!text.includes(fingerprint), `${where} holds private key bytes`);
+    }
+  }
+});
