@@ -162,7 +162,11 @@ const COMMANDS: Record<string, Command> = {
     run: async (ctx, [chainFile = '', keyFile = '']) => {
       const body = { certificateChain: await readPem(chainFile), privateKey: await readPem(keyFile) };
       const cert = await ctx.api.request('POST', appPath(ctx, '/certs'), body);
-      ctx.print(cert, () => `Added a certificate to ${ctx.app}; automated certificate management is now off.\n\n${certificateView(cert as CertificateInfo)}`);
+      ctx.print(
+        cert,
+        () =>
+          `Added a certificate to ${ctx.app}; automated certificate management is now off.\n\n${certificateView(cert as CertificateInfo)}`,
+      );
       return EXIT.ok;
     },
   },
@@ -177,7 +181,7 @@ const COMMANDS: Record<string, Command> = {
   },
   'certs:update': {
     args: ['NAME', 'CHAIN_FILE', '[KEY_FILE]'],
-    summary: 'replace a certificate; the key stays the same unless KEY_FILE is given',
+    summary: 'replace a certificate with a new PEM chain (and private key)',
     run: async (ctx, [name = '', chainFile = '', keyFile]) => {
       const body = { certificateChain: await readPem(chainFile), ...(keyFile && { privateKey: await readPem(keyFile) }) };
       const cert = await ctx.api.request('PUT', appPath(ctx, `/certs/${segment(name)}`), body);
@@ -208,15 +212,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
       parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     } catch (error) {
       // parseArgs explains at length; its first sentence is the part that matters.
-      throw usage(`${String((error as Error).message).split('. ')[0]}`);
+      throw usage(String((error as Error).message).split('. ')[0] ?? '');
     }
     const { values, positionals } = parsed;
     const [name, ...args] = positionals;
     if (name === undefined || name === 'help' || values.help) {
       const topic = name === 'help' ? args[0] : name;
       if (topic !== undefined && !COMMANDS[topic]) throw usage(`unknown command "${topic}"`);
-      io.stdout.write(`${topic ? commandHelp(topic) : help()}\n`);
-      return name === undefined && !values.help ? EXIT.usage : EXIT.ok;
+      const text = `${topic ? commandHelp(topic) : help()}\n`;
+      const bare = name === undefined && !values.help; // a bare `acm` is a usage error
+      (bare ? io.stderr : io.stdout).write(text);
+      return bare ? EXIT.usage : EXIT.ok;
     }
     const command = COMMANDS[name];
     if (!command) throw usage(`unknown command "${name}"`);
@@ -319,7 +325,7 @@ function help(): string {
   const commands = Object.entries(COMMANDS).map(([name, command]) => [[name, ...command.args].join(' '), command.summary] as const);
   const width = Math.max(...commands.map(([usageLine]) => usageLine.length));
   return [
-    'acm: automated HTTPS certificates for an app\'s custom domains',
+    "acm: automated HTTPS certificates for an app's custom domains",
     '',
     'Usage: acm COMMAND [ARGS] [--app APP] [--json]',
     '',

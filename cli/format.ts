@@ -70,9 +70,7 @@ export function acmStatusView({ app, enabled, domains }: AcmStatus): string {
   if (domains.length === 0) return `${title}\n\n${app} has no custom domains. Add one: acm domains:add HOSTNAME --app ${app}`;
   const rows = domains.map((domain) => [domain.hostname, domain.status, domain.lastUpdated, reasonCell(domain)]);
   const messages = domains.filter((domain) => domain.message).map((domain) => `${domain.hostname}: ${domain.message}`);
-  return [title, '', table(['Domain', 'Status', 'Last Updated', 'Reason'], rows), ...(messages.length ? ['', ...messages] : [])].join(
-    '\n',
-  );
+  return [title, '', table(['Domain', 'Status', 'Last Updated', 'Reason'], rows), ...(messages.length ? ['', ...messages] : [])].join('\n');
 }
 
 /** The reason code, and when a rate limit ends. */
@@ -137,7 +135,9 @@ export function eventDetail(data: Record<string, unknown>): string {
 
 export function refreshedView(app: string, refreshed: string[]): string {
   if (refreshed.length === 0) return `${app} has no Failing or Failed domains: nothing to refresh.`;
-  return [`Refreshing ${refreshed.length} domain${refreshed.length === 1 ? '' : 's'} of ${app}:`, ...refreshed.map((h) => `  ${h}`)].join('\n');
+  return [`Refreshing ${refreshed.length} domain${refreshed.length === 1 ? '' : 's'} of ${app}:`, ...refreshed.map((h) => `  ${h}`)].join(
+    '\n',
+  );
 }
 
 export function certificatesView(app: string, certificates: CertificateInfo[]): string {
