@@ -1,16 +1,9 @@
 // What people read: the API's answers as tables. Pure: no I/O, no clock. Times are
 // printed exactly as the API gives them (ISO 8601, UTC), everywhere.
+import type { DomainStatus } from '../functions/domain/status.ts';
+import type { CertificateInfo } from '../functions/domain/uploaded-certificate.ts';
 
-export interface DomainStatus {
-  hostname: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastUpdated: string;
-  expiresAt?: string;
-  rateLimitedUntil?: string;
-  dnsTarget: string;
-}
+export type { CertificateInfo, DomainStatus };
 
 export interface AcmStatus {
   app: string;
@@ -28,17 +21,6 @@ export interface TimelineEvent {
   type: string;
   at: string;
   data?: Record<string, unknown>;
-}
-
-export interface CertificateInfo {
-  name: string;
-  managed: boolean;
-  commonNames: string[];
-  issuer: string;
-  subject: string;
-  startsAt: string;
-  expiresAt: string;
-  trusted: boolean;
 }
 
 /** The statuses `certs:auto --wait` stops at. */
