@@ -6,6 +6,7 @@ import { LOCAL_DNS_TARGET_SUFFIX, LOCAL_PLATFORM_EVENTS_PATH, startLocalCloud } 
 
 const DEMO_APP = 'demo';
 const DEMO_DOMAINS = ['www.demo.test', 'shop.demo.test'];
+const HAND_FIRED_DOMAIN = 'api.demo.test';
 const SETTLED = new Set(['Cert Issued', 'Failed']);
 const DEMO_TIMEOUT_MS = 60_000;
 
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
   console.log(`  Pebble (CA)  ${cloud.pebble.directoryUrl}`);
 
   const dnsTarget = `${DEMO_APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
-  for (const hostname of DEMO_DOMAINS) cloud.dns.zone.set(hostname, 'CNAME', [dnsTarget]);
+  // api.demo.test points at the app too, ready for the platform event the closing lines show how to fire.
+  for (const hostname of [...DEMO_DOMAINS, HAND_FIRED_DOMAIN]) cloud.dns.zone.set(hostname, 'CNAME', [dnsTarget]);
   console.log(`\nDNS: ${DEMO_DOMAINS.join(', ')} CNAME ${dnsTarget}. Adding them to app "${DEMO_APP}"...\n`);
   const issuing = Date.now();
   const demoToken = cloud.tokens.forApps(DEMO_APP);
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
   console.log(`\nThe API contract: curl ${cloud.apiUrl}/openapi.json`);
   console.log(
     `Fire a platform event by hand: curl -X POST ${cloud.apiUrl}${LOCAL_PLATFORM_EVENTS_PATH} -H 'content-type: application/json' ` +
-      `-d '{"detail-type":"DomainAdded","detail":{"eventId":"e-1","app":"${DEMO_APP}","hostname":"api.demo.test"}}'`,
+      `-d '{"detail-type":"DomainAdded","detail":{"eventId":"e-1","app":"${DEMO_APP}","hostname":"${HAND_FIRED_DOMAIN}"}}'`,
   );
   console.log('\nServing until Ctrl-C.');
 }
