@@ -203,13 +203,13 @@ function readPrivateKey(text: string): KeyObject {
   if (unsupported) {
     throw new Refusal(
       'privateKey',
-      `a "${unsupported.label}" PEM block is not a supported private key: give a PKCS#8 (BEGIN PRIVATE KEY), ` +
-        'PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY) key',
+      `a "${unsupported.label}" PEM block is not a supported private key: give a PKCS#8 ("PRIVATE KEY"), ` +
+        'PKCS#1 ("RSA PRIVATE KEY") or SEC1 ("EC PRIVATE KEY") PEM key',
     );
   }
   const keys = blocks.filter(({ label }) => PRIVATE_KEY_LABELS.has(label));
   if (keys.length === 0) {
-    throw new Refusal('privateKey', `contains no PEM private key (a block starting -----BEGIN PRIVATE KEY-----)${lineBreakHint(text)}`);
+    throw new Refusal('privateKey', `contains no PEM private key (a "PRIVATE KEY" PEM block)${lineBreakHint(text)}`);
   }
   if (keys.length > 1) throw new Refusal('privateKey', `contains ${keys.length} private keys: give only the certificate's own key`);
   try {
