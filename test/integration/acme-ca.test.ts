@@ -43,6 +43,22 @@ test('an HTTP-01 order becomes a certificate chain for the name', async () => {
   assert.ok(leaf.verify(new X509Certificate(chain[1]!).publicKey));
 });
 
+test('an order finalized before cannot be finalized again with another key', async () => {
+  const { order } = await validatedOrder(testbed(), ca, 'www.acme-twice.test');
+  const csr = async () =>
+    (
+      await acme.crypto.createCsr(
+        { commonName: 'www.acme-twice.test', altNames: ['www.acme-twice.test'] },
+        await acme.crypto.createPrivateEcdsaKey(),
+      )
+    )[1].toString();
+  await ca.finalize(order.orderUrl, await csr());
+  await assert.rejects(ca.finalize(order.orderUrl, await csr()), {
+    name: 'OrderAlreadyFinalizedError',
+    message: /is valid: an earlier run finalized it/,
+  });
+});
+
 test('a challenge the CA cannot fetch leaves the authorization invalid with its problem', async () => {
   testbed().dns.zone.set('www.acme-unserved.test', 'A', ['127.0.0.1']);
   const order = await ca.createOrder('www.acme-unserved.test');

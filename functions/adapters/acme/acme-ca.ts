@@ -4,7 +4,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import acme from 'acme-client';
 import { ACME_ERROR_PREFIX, type AcmeProblem } from '../../domain/acme-problem.ts';
-import { AcmeProblemError, CaUnreachableError } from './acme-problem-error.ts';
+import { AcmeProblemError, CaUnreachableError, OrderAlreadyFinalizedError } from './acme-problem-error.ts';
 
 export interface AcmeSettings {
   directoryUrl: string;
@@ -96,7 +96,8 @@ export class AcmeCertificateAuthority {
     return this.call(async () => {
       await this.ensureAccount();
       let order = await this.client.getOrder({ url: orderUrl } as acme.Order);
-      if (order.status === 'ready') order = await this.client.finalizeOrder(order, csrPem);
+      if (order.status !== 'ready') throw new OrderAlreadyFinalizedError(orderUrl, order.status);
+      order = await this.client.finalizeOrder(order, csrPem);
       if (order.status !== 'valid') order = await this.client.waitForValidStatus(order);
       return this.client.getCertificate(order);
     });
@@ -107,7 +108,7 @@ export class AcmeCertificateAuthority {
     try {
       return await operation();
     } catch (error) {
-      throw error instanceof AcmeProblemError ? error : new CaUnreachableError(error);
+      throw error instanceof AcmeProblemError || error instanceof OrderAlreadyFinalizedError ? error : new CaUnreachableError(error);
     }
   }
 

@@ -20,3 +20,14 @@ export class CaUnreachableError extends Error {
     this.name = 'CaUnreachableError';
   }
 }
+
+/**
+ * The order was already finalized, by an earlier run of the step whose private key
+ * died with it: its certificate cannot be used. The try fails and the next one orders anew.
+ */
+export class OrderAlreadyFinalizedError extends Error {
+  constructor(orderUrl: string, status: string) {
+    super(`order ${orderUrl} is ${status}: an earlier run finalized it with a key that is gone; a new order follows`);
+    this.name = 'OrderAlreadyFinalizedError';
+  }
+}
