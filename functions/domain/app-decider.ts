@@ -34,6 +34,8 @@ export type AppCommand =
   | { type: 'DeleteApp' };
 
 export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
+  // A deleted app takes nothing more: a late domain or upload must not bring it back.
+  if (state.deleted && command.type !== 'DeleteApp') throw new NotFoundError('the app was deleted');
   switch (command.type) {
     case 'AttachDomain':
       if (state.domains.includes(command.hostname)) return [];

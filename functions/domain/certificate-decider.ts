@@ -42,6 +42,8 @@ export interface Attempt {
   /** When this attempt first failed: the failing window counts from here. */
   failingSince?: string;
   failures: number;
+  /** When the CA could first be asked to validate: a validation that takes too long is given up. */
+  challengePublishedAt?: string;
   /** Set by CertificateIssued, for the certificate installed next. */
   issuer?: string;
   /** Set by RateLimited: the CA's Retry-After, for the failure recorded with it. */
@@ -70,12 +72,14 @@ export interface DomainState {
   failureNotified: boolean;
   /** When the domain was removed (the platform's event time, when it came from one). */
   removedAt?: string;
-  /** Why the managed certificate is gone while the domain stays. */
-  certificateRemoved?: 'acm-disabled' | 'domain-removed';
+  /** When the platform added it, to tell a late removal from a current one. */
+  addedAt?: string;
+  /** Automation was turned off for the app: nothing runs until an attempt is requested. */
+  automationOff: boolean;
   updatedAt?: string;
 }
 
-export const initialState: DomainState = { version: 0, removed: false, failureNotified: false };
+export const initialState: DomainState = { version: 0, removed: false, failureNotified: false, automationOff: false };
 
 export interface IssuedCertificate {
   serialNumber: string;
@@ -117,7 +121,8 @@ export type DomainCommand =
   /** `platformEventTime` orders adds and removes that the platform delivered out of order. */
   | { type: 'AddDomain'; app: string; hostname: string; dnsTarget: string; platformEventTime?: string }
   | { type: 'RemoveDomain'; reason: 'removed' | 'app-deleted'; platformEventTime?: string }
-  | { type: 'RemoveCertificate'; reason: 'acm-disabled' }
+  /** Automation went off for the app: the managed certificate goes, a running attempt ends. */
+  | { type: 'TurnAutomationOff' }
   | { type: 'RequestIssuance'; trigger: IssuanceTrigger }
   | { type: 'RecordStepOutcome'; outcome: StepOutcome }
   | { type: 'RecordFailure'; failure: FailureReport }
@@ -133,11 +138,14 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       // An add older than the removal already recorded arrived late: the removal stands.
       const { platformEventTime } = command;
       if (state.removedAt && platformEventTime && Date.parse(platformEventTime) <= Date.parse(state.removedAt)) return [];
-      return [{ type: 'DomainAdded', data: { app: command.app, hostname: command.hostname, dnsTarget: command.dnsTarget } }];
+      const { app, hostname, dnsTarget } = command;
+      return [{ type: 'DomainAdded', data: { app, hostname, dnsTarget, ...(platformEventTime && { platformEventTime }) } }];
     }
     case 'RemoveDomain': {
       if (state.removed) return [];
       const { reason, platformEventTime } = command;
+      // A removal older than the add already recorded arrived late: the add stands.
+      if (state.addedAt && platformEventTime && Date.parse(platformEventTime) < Date.parse(state.addedAt)) return [];
       const removed: DomainEvent = { type: 'DomainRemoved', data: { reason, ...(platformEventTime && { platformEventTime }) } };
       if (!state.certificate) return [removed];
       return [
@@ -145,9 +153,12 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
         removed,
       ];
     }
-    case 'RemoveCertificate':
-      if (!state.certificate) return [];
-      return [{ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: command.reason } }];
+    case 'TurnAutomationOff': {
+      const events: DomainEvent[] = [];
+      if (state.certificate) events.push({ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'acm-disabled' } });
+      if (state.attempt && !state.attempt.closed) events.push({ type: 'IssuanceCancelled', data: { attempt: state.attempt.number, reason: 'acm-disabled' } });
+      return events;
+    }
     case 'RequestIssuance':
       requireDomain(state);
       // Never two attempts at once: a request while one runs is the same request.
@@ -226,16 +237,34 @@ function requireCurrentAttempt(state: DomainState, attemptNumber: number): Attem
   return attempt;
 }
 
-/** A retried step must not record its progress twice. */
+/**
+ * A retried step must not record its progress twice. An attempt that ended without
+ * getting this far (failed for good, cancelled) takes no more progress: the step is stale.
+ */
 function alreadyRecorded(attempt: Attempt, type: keyof typeof STAGE_REACHED_BY): boolean {
-  return attempt.closed || STAGES.indexOf(attempt.stage) >= STAGES.indexOf(STAGE_REACHED_BY[type]!);
+  const reached = STAGES.indexOf(attempt.stage) >= STAGES.indexOf(STAGE_REACHED_BY[type]!);
+  if (attempt.closed && !reached) throw new StaleAttemptError(`attempt ${attempt.number} has ended`);
+  return reached;
 }
 
 export function evolve(state: DomainState, event: DomainEvent & { at?: string }): DomainState {
   const next: DomainState = { ...state, version: state.version + 1, updatedAt: event.at ?? state.updatedAt };
   switch (event.type) {
-    case 'DomainAdded':
-      return { ...next, domain: event.data, removed: false, certificateRemoved: undefined };
+    case 'DomainAdded': {
+      const { platformEventTime, ...domain } = event.data;
+      // A domain added again starts afresh: no failing episode, no removal standing.
+      return {
+        ...next,
+        domain,
+        removed: false,
+        automationOff: false,
+        failingSince: undefined,
+        failureNotified: false,
+        addedAt: platformEventTime,
+      };
+    }
+    case 'IssuanceCancelled':
+      return { ...withAttempt(next, event.type, { closed: true, failure: undefined }), automationOff: true };
     case 'DomainRemoved':
       // Removal ends whatever attempt was running: a later re-add starts a fresh one.
       return {
@@ -245,10 +274,11 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         removedAt: event.data.platformEventTime ?? event.at,
       };
     case 'CertificateRemoved':
-      return { ...next, certificate: undefined, certificateRemoved: event.data.reason };
+      return { ...next, certificate: undefined, automationOff: event.data.reason === 'acm-disabled' };
     case 'IssuanceRequested':
       return {
         ...next,
+        automationOff: false,
         attempt: {
           number: event.data.attempt,
           trigger: event.data.trigger,
@@ -271,8 +301,9 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
       const { attempt: _attempt, ...order } = event.data;
       return withAttempt(next, event.type, { stage: 'order-created', order });
     }
-    case 'DnsVerified':
     case 'ChallengePublished':
+      return withAttempt(next, event.type, { stage: 'challenge-published', challengePublishedAt: event.at });
+    case 'DnsVerified':
     case 'ChallengeValidated':
       return withAttempt(next, event.type, { stage: STAGE_REACHED_BY[event.type] });
     case 'RateLimited':

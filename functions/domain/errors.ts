@@ -30,8 +30,6 @@ export class IssuanceError extends NamedError {
   }
 }
 
-/** DNS does not let us ask the CA yet. */
-export class DnsCheckFailedError extends IssuanceError {}
 
 /** The request conflicts with what exists (a hostname on another app, the 101st domain): 409. */
 export class ConflictError extends NamedError {}

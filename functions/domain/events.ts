@@ -16,7 +16,7 @@ export interface DnsAnswer {
 export type IssuanceTrigger = 'domain-added' | 'refresh' | 'renewal' | 'acm-enabled';
 
 export type DomainEvent =
-  | { type: 'DomainAdded'; data: { app: string; hostname: string; dnsTarget: string } }
+  | { type: 'DomainAdded'; data: { app: string; hostname: string; dnsTarget: string; platformEventTime?: string } }
   | { type: 'IssuanceRequested'; data: { attempt: number; trigger: IssuanceTrigger } }
   | { type: 'DnsVerified'; data: { attempt: number; answers: DnsAnswer[] } }
   | { type: 'DnsCheckFailed'; data: { attempt: number; reason: FailureReason; message: string; answers: DnsAnswer[] } }
@@ -48,7 +48,8 @@ export type DomainEvent =
       };
     }
   | { type: 'DomainRemoved'; data: { reason: 'removed' | 'app-deleted'; platformEventTime?: string } }
-  | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: 'acm-disabled' | 'domain-removed' } };
+  | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: 'acm-disabled' | 'domain-removed' } }
+  | { type: 'IssuanceCancelled'; data: { attempt: number; reason: 'acm-disabled' } };
 
 export type DomainEventType = DomainEvent['type'];
 

@@ -17,7 +17,3 @@ export const FAILURE_REASONS = [
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
-
-export function isFailureReason(value: string): value is FailureReason {
-  return (FAILURE_REASONS as readonly string[]).includes(value);
-}

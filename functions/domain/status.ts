@@ -33,7 +33,7 @@ export function domainStatus(state: DomainState): DomainStatus | undefined {
     ...(state.failingSince && { failingSince: state.failingSince }),
   };
   const attempt = state.attempt;
-  if (state.certificateRemoved === 'acm-disabled' && !state.certificate && attempt?.closed) {
+  if (state.automationOff) {
     return { ...base, status: 'Waiting', message: 'Automated certificates are off for this app; enable them to issue again.' };
   }
   if (!attempt) return { ...base, status: 'Waiting' };

@@ -32,7 +32,7 @@ export type Inspection =
 
 export interface UploadInput {
   certificateChain: string;
-  /** Optional when a certificate is replaced (PUT): the stored key stays. */
+  /** Optional here; the API requires it on upload and on replace (ACM re-imports need the key). */
   privateKey?: string;
 }
 

@@ -20,10 +20,10 @@ export const ISSUANCE_STEPS = {
 
 export type IssuanceStep = keyof typeof ISSUANCE_STEPS;
 
-/** Wait states the local cloud shortens (the same names, in milliseconds there). */
+/** The Wait state the local cloud shortens (the same name, in milliseconds there). */
 export const VALIDATION_POLL_STATE = 'WaitForValidation';
-export const RETRY_WAIT_STATE = 'WaitBeforeRetry';
-export const RATE_LIMIT_WAIT_STATE = 'WaitForRateLimitToEnd';
+const RETRY_WAIT_STATE = 'WaitBeforeRetry';
+const RATE_LIMIT_WAIT_STATE = 'WaitForRateLimitToEnd';
 const VALIDATION_POLL_SECONDS = 2;
 
 /** Errors after which there is nothing to record: the domain is gone, or a newer attempt runs. */
@@ -41,7 +41,10 @@ export function issuanceDefinition(scope: Construct, functions: Record<IssuanceS
 
   const superseded = new sfn.Succeed(scope, 'Superseded', { comment: 'The domain was removed or a newer attempt took over' });
   const failed = new sfn.Fail(scope, 'Failed', { error: 'IssuanceFailed', cause: 'See the domain timeline for the reason' });
-  const recordFailure = step('RecordFailure', '$.failure');
+  // Recording the failure must not be what fails: retried, else the attempt would stay open.
+  const recordFailure = step('RecordFailure', '$.failure')
+    .addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 })
+    .addCatch(superseded, { errors: SUPERSEDED_ERRORS });
   const withCatch = (task: tasks.LambdaInvoke) =>
     task.addCatch(superseded, { errors: SUPERSEDED_ERRORS }).addCatch(recordFailure, { resultPath: '$.error' });
 

@@ -116,6 +116,8 @@ test('acm: status, disable removes managed certificates, enable issues them agai
   assert.deepEqual([disabled.status, disabled.body], [202, { app, enabled: false }]);
   assert.equal(await cloud().certificates.findForHostname('www.switch.test'), undefined, 'managed certificate removed');
   assert.equal((await api(cloud(), 'GET', `/apps/${app}/certs`, undefined, token)).body.length, 0);
+  // The status projection catches up: the domain waits for automation.
+  await waitForStatus(cloud(), app, 'www.switch.test', ['Waiting']);
 
   const enabled = await api(cloud(), 'POST', `/apps/${app}/acm`, undefined, token);
   assert.deepEqual([enabled.status, enabled.body], [202, { app, enabled: true }]);
@@ -134,6 +136,28 @@ test('acm: status, disable removes managed certificates, enable issues them agai
     const foreign = await api(cloud(), method!, `/apps/${app}${path}`, undefined, stranger());
     assert.equal(foreign.status, 404, `${method} ${path}`);
   }
+});
+
+test('disabling while a domain is failing ends its attempt; enabling after the DNS is fixed issues it', async () => {
+  const app = 'failing-off';
+  const token = cloud().tokens.forApps(app);
+  await addDomain(cloud(), app, 'www.failing-off.test');
+  await waitForStatus(cloud(), app, 'www.failing-off.test', ['Failing']);
+  assert.equal((await api(cloud(), 'DELETE', `/apps/${app}/acm`, undefined, token)).status, 202);
+  const off = await waitForStatus(cloud(), app, 'www.failing-off.test', ['Waiting']);
+  assert.match(off.message ?? '', /Automated certificates are off/);
+  await cloud().workflows.executions.get(`${app}_www.failing-off.test_1`)!.done;
+  assert.notEqual(cloud().workflows.executions.get(`${app}_www.failing-off.test_1`)!.status, 'RUNNING');
+  // Refresh starts nothing while automation is off.
+  assert.deepEqual((await api(cloud(), 'POST', `/apps/${app}/acm/refresh`, undefined, token)).body.refreshed, []);
+
+  cloud().dns.zone.set('www.failing-off.test', 'CNAME', [`${app}.${LOCAL_DNS_TARGET_SUFFIX}`]);
+  assert.equal((await api(cloud(), 'POST', `/apps/${app}/acm`, undefined, token)).status, 202);
+  await waitForStatus(cloud(), app, 'www.failing-off.test', ['Cert Issued']);
+  const types = (await api(cloud(), 'GET', `/apps/${app}/domains/www.failing-off.test/events`, undefined, token)).body.map(
+    (event: { type: string }) => event.type,
+  );
+  assert.ok(types.includes('IssuanceCancelled'));
 });
 
 test('certs: upload turns automation off; list, info, replace, remove; keys never come back', async () => {

@@ -51,7 +51,9 @@ test('every step run twice appends once, orders once and installs once', async (
   await runTwice('CheckValidation');
   const [firstInstall, secondInstall] = (await runTwice('FinalizeAndInstall')) as [{ certificateArn: string }, { certificateArn: string }];
   assert.equal(secondInstall.certificateArn, firstInstall.certificateArn);
-  const installedFolders = (await readdir(deps.config.localCertificateDir!, { withFileTypes: true })).filter((entry) => entry.isDirectory());
+  const installedFolders = (await readdir(deps.config.localCertificateDir!, { withFileTypes: true })).filter((entry) =>
+    entry.isDirectory(),
+  );
   assert.equal(installedFolders.length, 1, 'one certificate installed');
 
   assert.deepEqual(await eventTypes(), HAPPY_PATH_EVENTS);

@@ -87,6 +87,25 @@ test('duplicated and shuffled deliveries end in the same state as in-order deliv
   assert.deepEqual(shuffledA, ['DomainRemoved']);
 });
 
+test('a removal delivered again after the domain was added back, or older than the add, leaves the new one alone', async () => {
+  const app = 'comeback';
+  cloud().dns.zone.set(`www.${app}.test`, 'CNAME', [`${app}.${LOCAL_DNS_TARGET_SUFFIX}`]);
+  const event = (eventId: string, detailType: PlatformEvent['detailType'], at: number): PlatformEvent => ({
+    detailType,
+    detail: { eventId, app, hostname: `www.${app}.test`, occurredAt: second(at) },
+  });
+  await fire(event('cb-1', 'DomainAdded', 1));
+  await fire(event('cb-2', 'DomainRemoved', 2));
+  await fire(event('cb-3', 'DomainAdded', 4));
+  await waitForStatus(cloud(), app, `www.${app}.test`, ['Cert Issued']);
+  const installed = await cloud().certificates.findForHostname(`www.${app}.test`);
+  assert.ok(installed);
+  await fire(event('cb-2', 'DomainRemoved', 2)); // redelivered
+  await fire(event('cb-late', 'DomainRemoved', 3)); // a removal older than the latest add
+  assert.equal((await cloud().certificates.findForHostname(`www.${app}.test`))?.certificateArn, installed.certificateArn);
+  assert.equal((await waitForStatus(cloud(), app, `www.${app}.test`, ['Cert Issued'])).status, 'Cert Issued');
+});
+
 test('AppDeleted removes every domain and certificate of the app, once', async () => {
   cloud().dns.zone.set('www.doomed.test', 'CNAME', [`doomed.${LOCAL_DNS_TARGET_SUFFIX}`]);
   await fire({ detailType: 'DomainAdded', detail: { eventId: 'doomed-1', app: 'doomed', hostname: 'www.doomed.test' } });
@@ -98,6 +117,9 @@ test('AppDeleted removes every domain and certificate of the app, once', async (
   assert.equal((await api(cloud(), 'GET', '/apps/doomed/domains')).status, 404);
   const appTypes = (await dependencies().events.read(streamIds.app('doomed'))).map((event) => event.type);
   assert.deepEqual(appTypes.slice(-2), ['DomainDetached', 'AppDeleted']);
+  // A late DomainAdded for the deleted app is dropped: it does not come back.
+  const late = await fire({ detailType: 'DomainAdded', detail: { eventId: 'doomed-3', app: 'doomed', hostname: 'api.doomed.test' } });
+  assert.deepEqual(late, { dropped: 'the app was deleted' });
 });
 
 test('an event that cannot be good is dropped, not retried: a bad hostname, a hostname on another app', async () => {

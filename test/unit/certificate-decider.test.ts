@@ -166,3 +166,52 @@ describe('failures', () => {
     assert.deepEqual(delays, [60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
   });
 });
+
+describe('removal, automation off, and adding again', () => {
+  const removedAt = (time: string) => ({ type: 'RemoveDomain', reason: 'removed', platformEventTime: time }) as const;
+
+  test('turning automation off removes the certificate and ends a running attempt', () => {
+    given(added, requested(1), ...installed(1), requested(2, 'renewal'))
+      .when({ type: 'TurnAutomationOff' })
+      .then(
+        { type: 'CertificateRemoved', data: { certificateArn: 'arn:cert/1', reason: 'acm-disabled' } },
+        { type: 'IssuanceCancelled', data: { attempt: 2, reason: 'acm-disabled' } },
+      );
+    const { state } = given(added, requested(1), failed(1, false), {
+      type: 'IssuanceCancelled',
+      data: { attempt: 1, reason: 'acm-disabled' },
+    });
+    assert.equal(state.attempt?.closed, true);
+    // Enabling again opens the next attempt instead of joining the cancelled one.
+    given(added, requested(1), { type: 'IssuanceCancelled', data: { attempt: 1, reason: 'acm-disabled' } })
+      .when({ type: 'RequestIssuance', trigger: 'acm-enabled' })
+      .then({ type: 'IssuanceRequested', data: { attempt: 2, trigger: 'acm-enabled' } });
+  });
+
+  test('a step of an attempt that ended without getting that far is stale', () => {
+    given(added, requested(1), dnsVerified(1), { type: 'IssuanceCancelled', data: { attempt: 1, reason: 'acm-disabled' } })
+      .when({ type: 'RecordStepOutcome', outcome: { type: 'OrderCreated', data: { attempt: 1, ...order } } })
+      .thenThrows('StaleAttemptError');
+  });
+
+  test('a removal older than the recorded add changes nothing; a newer one removes', () => {
+    const addedByPlatform = { ...added, data: { ...added.data, platformEventTime: '2026-11-22T10:00:03.000Z' } } as typeof added;
+    given(addedByPlatform).when(removedAt('2026-11-22T10:00:02.000Z')).then();
+    given(addedByPlatform)
+      .when(removedAt('2026-11-22T10:00:04.000Z'))
+      .then({ type: 'DomainRemoved', data: { reason: 'removed', platformEventTime: '2026-11-22T10:00:04.000Z' } });
+  });
+
+  test('an add older than the recorded removal changes nothing', () => {
+    const tombstone = { type: 'DomainRemoved', data: { reason: 'removed', platformEventTime: '2026-11-22T10:00:05.000Z' } } as const;
+    const command = { type: 'AddDomain', app: 'demo', hostname: 'www.example.com', dnsTarget: 'demo.edge.example.net' } as const;
+    given(tombstone)
+      .when({ ...command, platformEventTime: '2026-11-22T10:00:04.000Z' })
+      .then();
+  });
+
+  test('a domain added again starts afresh: no failing episode carried over', () => {
+    const { state } = given(added, requested(1), failed(1, true), { type: 'DomainRemoved', data: { reason: 'removed' } }, added);
+    assert.deepEqual([state.removed, state.failingSince, state.failureNotified, state.attempt?.closed], [false, undefined, false, true]);
+  });
+});

@@ -3,7 +3,7 @@
 // file of that directory that only its owner can read; a plaintext key never
 // touches the disk, and is decrypted only for the local router.
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CertificateBundle, CertificateStore } from './certificate-store.ts';
 
@@ -38,6 +38,8 @@ export class LocalCertificateStore implements CertificateStore {
     const certificateArn = replaceArn ?? `${ARN_PREFIX}${randomUUID()}`;
     const folder = this.folderOf(certificateArn);
     const masterKey = await this.masterKey();
+    // Like ACM: re-importing into a certificate that was deleted is an error, not a resurrection.
+    if (replaceArn && !(await exists(folder))) throw new Error(`certificate ${replaceArn} does not exist`);
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const names = [...new Set((bundle.names?.length ? bundle.names : [bundle.hostname]).map(normaliseName))];
     const record: StoredRecord = {
@@ -173,4 +175,11 @@ async function readRecord(path: string): Promise<StoredRecord | undefined> {
   } catch {
     return undefined;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

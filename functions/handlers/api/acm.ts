@@ -27,6 +27,8 @@ export const handler = apiHandler({
   'POST /apps/{app}/acm/refresh': async ({ app, requestId }) => {
     const deps = dependencies();
     const state = await requireApp(deps, app);
+    // With automation off there is nothing to retry: enabling it starts every domain again.
+    if (!state.acmEnabled) return json(202, { app, refreshed: [], executions: [] });
     const failing = (await deps.statuses.listApp(app)).filter(
       (domain) => REFRESHABLE.has(domain.status) && state.domains.includes(domain.hostname),
     );

@@ -11,14 +11,16 @@ import { requireApp } from '../lib/app-guard.ts';
 import { changeApp } from '../lib/apps.ts';
 import { dependencies, type Dependencies } from '../lib/dependencies.ts';
 import { apiHandler, HttpError, json, pathParameter } from '../lib/http.ts';
-import { loadDomain } from '../lib/streams.ts';
+import { loadApp, loadDomain } from '../lib/streams.ts';
 
 export const handler = apiHandler({
   'POST /apps/{app}/certs': async ({ app, body, requestId }) => {
     const deps = dependencies();
     const inspected = inspect(deps, body);
     const name = certificateName(inspected.info.commonNames[0] ?? 'certificate', inspected.leafPem);
-    const certificateArn = await install(deps, inspected, body.privateKey);
+    // The same certificate uploaded again goes into the ARN it already has.
+    const existing = (await loadApp(deps, app)).uploads[name];
+    const certificateArn = await install(deps, inspected, body.privateKey, existing?.certificateArn);
     const info: CertificateInfo = { name, managed: false, ...inspected.info };
     await recordOrUndo(deps, certificateArn, () =>
       changeApp(deps, app, { type: 'UploadCertificate', certificate: { certificateArn, info } }, requestId),

@@ -5,7 +5,7 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { ConflictError } from '../../domain/errors.ts';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { PLATFORM_EVENT_TYPES } from '../../domain/events.ts';
 import { checkHostname } from '../../domain/hostname.ts';
 import { addDomain, deleteApp, dnsTargetFor, removeDomain, type PlatformOrigin } from '../lib/apps.ts';
@@ -48,7 +48,8 @@ export const handler = middy(async (event: EventBridgeEvent<string, unknown>) =>
     else if (event['detail-type'] === 'DomainRemoved') await removeDomain(deps, ref, 'removed', correlationId, origin);
     else return drop(`detail-type: ${event['detail-type']} is not one of ${PLATFORM_EVENT_TYPES.join(', ')}`);
   } catch (error) {
-    if (error instanceof ConflictError) return drop(error.message);
+    // On another app, or for an app that was deleted: no retry will change that.
+    if (error instanceof ConflictError || error instanceof NotFoundError) return drop(error.message);
     throw error;
   }
   return { handled: event['detail-type'] };

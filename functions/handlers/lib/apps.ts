@@ -5,7 +5,6 @@ import { decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppSt
 import { decide, fold, type DomainState } from '../../domain/certificate-decider.ts';
 import {
   streamIds,
-  type AppEvent,
   type ClaimEvent,
   type IssuanceTrigger,
   type RecordedEvent,
@@ -45,6 +44,11 @@ function transactOnce<K extends string>(
   );
 }
 
+/** A platform event handled before: its side effects (certificates, executions) must not run again either. */
+async function alreadyHandled(deps: Dependencies, origin: PlatformOrigin | undefined): Promise<boolean> {
+  return origin !== undefined && (await deps.events.read(streamIds.receipt(origin.eventId))).length > 0;
+}
+
 const domainStreams = (ref: DomainRef) => ({
   app: streamIds.app(ref.app),
   claim: streamIds.hostname(ref.hostname),
@@ -58,7 +62,7 @@ export async function addDomain(
   origin?: PlatformOrigin,
 ): Promise<void> {
   const policy = deps.config.retryPolicy;
-  const { appended } = await transactOnce(
+  const { histories, appended } = await transactOnce(
     deps,
     domainStreams(ref),
     (histories, now) => {
@@ -79,10 +83,9 @@ export async function addDomain(
     origin,
     ref,
   );
-  for (const event of domainHistory(appended.domain)) {
-    if (event.type === 'IssuanceRequested')
-      await deps.workflows().startIssuance({ app: ref.app, hostname: ref.hostname, attempt: event.data.attempt });
-  }
+  // From the state, not from what this call appended: a retry after a crash still starts the workflow.
+  const domain = fold(domainHistory([...histories.domain, ...appended.domain]));
+  if (domain.attempt && !domain.attempt.closed && !domain.removed) await deps.workflows().startIssuance({ ...ref, attempt: domain.attempt.number });
 }
 
 export async function removeDomain(
@@ -92,23 +95,30 @@ export async function removeDomain(
   correlationId: string,
   origin?: PlatformOrigin,
 ): Promise<void> {
-  // The certificate goes first: a removal recorded with its certificate still installed would leave it behind.
-  const before = await loadDomain(deps, ref);
-  if (before.certificate) await deps.certificates.remove(before.certificate.certificateArn);
+  if (await alreadyHandled(deps, origin)) return;
   const command = { type: 'RemoveDomain', reason, ...(origin && { platformEventTime: origin.time }) } as const;
+  const before = await loadDomain(deps, ref);
+  const removes = decide(command, before, new Date(), deps.config.retryPolicy).length > 0;
+  // The certificate goes first: a removal recorded with its certificate still installed would leave it behind.
+  if (removes && before.certificate) await deps.certificates.remove(before.certificate.certificateArn);
   await transactOnce(
     deps,
     domainStreams(ref),
-    (histories, now) => ({
-      app: decideApp({ type: 'DetachDomain', hostname: ref.hostname }, foldApp(appHistory(histories.app))),
-      claim: decideClaim({ type: 'Release', ...ref }, foldClaim(histories.claim as ClaimEvent[])),
-      domain: decide(command, fold(domainHistory(histories.domain)), now, deps.config.retryPolicy),
-    }),
+    (histories, now) => {
+      const domain = decide(command, fold(domainHistory(histories.domain)), now, deps.config.retryPolicy);
+      // A late removal (older than the add recorded) changes nothing anywhere.
+      if (domain.length === 0) return {};
+      return {
+        app: decideApp({ type: 'DetachDomain', hostname: ref.hostname }, foldApp(appHistory(histories.app))),
+        claim: decideClaim({ type: 'Release', ...ref }, foldClaim(histories.claim as ClaimEvent[])),
+        domain,
+      };
+    },
     correlationId,
     origin,
     ref,
   );
-  await stopRunningAttempt(deps, ref, before);
+  if (removes) await stopRunningAttempt(deps, ref, before);
 }
 
 /** Opens an attempt (or joins the open one) and starts its workflow; the execution name makes the start idempotent. */
@@ -132,9 +142,9 @@ export async function changeApp(deps: Dependencies, app: string, command: AppCom
     correlationId,
   );
   const state = foldApp(appHistory([...histories.app, ...appended.app]));
-  const changes = (appended.app as RecordedEvent<AppEvent>[]).map((event) => event.type);
-  if (changes.includes('AcmDisabled')) await automationOff(deps, app, state.domains, correlationId);
-  if (changes.includes('AcmEnabled')) await automationOn(deps, app, state.domains, correlationId);
+  // From the state, not from what this call appended: a retried request finishes the job.
+  if (!state.acmEnabled) await automationOff(deps, app, state.domains, correlationId);
+  else if (command.type === 'EnableAcm') await automationOn(deps, app, state.domains, correlationId);
   return state;
 }
 
@@ -145,7 +155,7 @@ async function automationOff(deps: Dependencies, app: string, domains: string[],
     const domain = await loadDomain(deps, ref);
     await stopRunningAttempt(deps, ref, domain);
     if (domain.certificate) await deps.certificates.remove(domain.certificate.certificateArn);
-    await execute(deps, ref, { type: 'RemoveCertificate', reason: 'acm-disabled' }, correlationId);
+    await execute(deps, ref, { type: 'TurnAutomationOff' }, correlationId);
   }
 }
 
@@ -157,6 +167,7 @@ async function automationOn(deps: Dependencies, app: string, domains: string[], 
 }
 
 export async function deleteApp(deps: Dependencies, app: string, correlationId: string, origin?: PlatformOrigin): Promise<void> {
+  if (await alreadyHandled(deps, origin)) return;
   const state = await loadApp(deps, app);
   for (const hostname of state.domains) await removeDomain(deps, { app, hostname }, 'app-deleted', correlationId);
   for (const upload of Object.values(state.uploads)) await deps.certificates.remove(upload.certificateArn);

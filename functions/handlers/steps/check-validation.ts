@@ -1,6 +1,9 @@
 // CheckValidation: one look at the authorization; the state machine waits and loops.
 import { classifyProblem } from '../../domain/acme-problem.ts';
-import { execute, loadOrder } from '../lib/streams.ts';
+import { execute, loadDomain, loadOrder } from '../lib/streams.ts';
+
+/** The CA validates in seconds; a challenge still pending after this is given up and tried anew. */
+const VALIDATION_DEADLINE_MS = 10 * 60_000;
 import { selfCheck } from '../lib/self-check.ts';
 import { fail, stepHandler } from '../lib/step.ts';
 
@@ -17,6 +20,11 @@ export const handler = stepHandler(async (_event, context) => {
       selfCheck: verdict,
     });
     return fail(context, { ...classified, ...(problem && { problem }) });
+  }
+  const publishedAt = Date.parse((await loadDomain(deps, input)).attempt?.challengePublishedAt ?? '');
+  if (status !== 'valid' && Date.now() - publishedAt > VALIDATION_DEADLINE_MS) {
+    const minutes = VALIDATION_DEADLINE_MS / 60_000;
+    return fail(context, { message: `The CA did not finish validating ${input.hostname} within ${minutes} minutes (still ${status}); trying again.`, retryable: true });
   }
   if (status === 'valid') {
     const outcome = { type: 'ChallengeValidated', data: { attempt: input.attempt, challengeUrl } } as const;

@@ -4,12 +4,13 @@ import { X509Certificate } from 'node:crypto';
 import acme from 'acme-client';
 import { splitPemChain } from '../../adapters/certificates/certificate-store.ts';
 import type { IssuedCertificate } from '../../domain/certificate-decider.ts';
-import { DomainNotFoundError, StaleAttemptError } from '../../domain/errors.ts';
+import { DomainNotFoundError } from '../../domain/errors.ts';
 import { execute, loadDomain, loadOrder } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
 export const handler = stepHandler(async (_event, { input, deps, correlationId }) => {
   const state = await loadDomain(deps, input);
+  if (state.removed) throw new DomainNotFoundError(`${input.hostname} was removed`);
   if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
   const { orderUrl } = await loadOrder(deps, input);
   const [privateKey, csr] = await acme.crypto.createCsr(
@@ -26,10 +27,10 @@ export const handler = stepHandler(async (_event, { input, deps, correlationId }
   try {
     await execute(deps, input, { type: 'RecordCertificate', attempt: input.attempt, certificate, certificateArn }, correlationId);
   } catch (error) {
-    // Removed (or superseded) while we finalized: the certificate must not outlive the domain.
-    // A renewal's ARN is the serving one, which its removal takes care of.
-    if ((error instanceof DomainNotFoundError || error instanceof StaleAttemptError) && !state.certificate)
-      await deps.certificates.remove(certificateArn);
+    // Not recorded (removed or superseded meanwhile, or the log failed): a first certificate
+    // no event points at must not stay installed. A renewal re-imported the serving ARN,
+    // which stays with the domain.
+    if (!state.certificate) await deps.certificates.remove(certificateArn);
     throw error;
   }
   return { certificateArn, notAfter: certificate.notAfter };
