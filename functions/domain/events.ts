@@ -51,8 +51,6 @@ export type DomainEvent =
   | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: 'acm-disabled' | 'domain-removed' } }
   | { type: 'IssuanceCancelled'; data: { attempt: number; reason: 'acm-disabled' } };
 
-export type DomainEventType = DomainEvent['type'];
-
 export type AppEvent =
   | { type: 'AcmEnabled'; data: Record<string, never> }
   | { type: 'AcmDisabled'; data: { because: 'requested' | 'certificate-uploaded' | 'certificate-removed' } }

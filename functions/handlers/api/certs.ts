@@ -70,9 +70,15 @@ export const handler = apiHandler({
   },
 });
 
+let trustedRoots: string[] | undefined;
+
 function inspect(deps: Dependencies, body: UploadInput) {
-  const extraRoots = deps.config.extraTrustedRootsFile ? [readFileSync(deps.config.extraTrustedRootsFile, 'utf8')] : [];
-  const inspected = inspectUpload(body, { now: new Date(), trustedRootsPem: [...tls.rootCertificates, ...extraRoots] });
+  // Read once per container: the roots do not change while it lives.
+  trustedRoots ??= [
+    ...tls.rootCertificates,
+    ...(deps.config.extraTrustedRootsFile ? [readFileSync(deps.config.extraTrustedRootsFile, 'utf8')] : []),
+  ];
+  const inspected = inspectUpload(body, { now: new Date(), trustedRootsPem: trustedRoots });
   if (!inspected.valid) throw new HttpError(400, 'BAD_REQUEST', `${inspected.field}: ${inspected.rule}`);
   return inspected;
 }

@@ -78,8 +78,12 @@ export async function execute(
 }
 
 /** The current try's ACME order; the steps after CreateOrder cannot run without it. */
-export async function loadOrder(deps: Dependencies, ref: DomainRef): Promise<Order> {
-  const order = (await loadDomain(deps, ref)).attempt?.order;
+export function requireOrder(state: DomainState, ref: DomainRef): Order {
+  const order = state.attempt?.order;
   if (!order) throw new Error(`no order recorded for ${ref.hostname}: CreateOrder must run first`);
   return order;
+}
+
+export async function loadOrder(deps: Dependencies, ref: DomainRef): Promise<Order> {
+  return requireOrder(await loadDomain(deps, ref), ref);
 }

@@ -21,8 +21,10 @@ export const handler = middy(async () => {
 async function attend(deps: Dependencies, ref: DomainRef): Promise<{ renewal: boolean; notified: boolean }> {
   const correlationId = `sweep:${new Date().toISOString()}`;
   const renewal = await execute(deps, ref, { type: 'RenewIfDue' }, correlationId);
+  // From the state, not from what this call appended: the next sweep starts a renewal a crash left unstarted
+  // (the execution name makes a second start a no-op).
   const attempt = renewal.state.attempt;
-  if (renewal.appended.length > 0 && attempt) {
+  if (attempt && !attempt.closed && attempt.trigger === 'renewal' && !renewal.state.removed) {
     const startDelaySeconds = Math.floor(Math.random() * deps.config.renewalJitterSeconds);
     await deps.workflows().startIssuance({ ...ref, attempt: attempt.number, startDelaySeconds });
   }

@@ -5,14 +5,14 @@ import acme from 'acme-client';
 import { splitPemChain } from '../../adapters/certificates/certificate-store.ts';
 import type { IssuedCertificate } from '../../domain/certificate-decider.ts';
 import { DomainNotFoundError } from '../../domain/errors.ts';
-import { execute, loadDomain, loadOrder } from '../lib/streams.ts';
+import { execute, loadDomain, requireOrder } from '../lib/streams.ts';
 import { stepHandler } from '../lib/step.ts';
 
 export const handler = stepHandler(async (_event, { input, deps, correlationId }) => {
   const state = await loadDomain(deps, input);
   if (state.removed) throw new DomainNotFoundError(`${input.hostname} was removed`);
   if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
-  const { orderUrl } = await loadOrder(deps, input);
+  const { orderUrl } = requireOrder(state, input);
   const [privateKey, csr] = await acme.crypto.createCsr(
     { commonName: input.hostname, altNames: [input.hostname] },
     await acme.crypto.createPrivateEcdsaKey('P-256'),
