@@ -133,6 +133,8 @@ export async function requestIssuance(
   return executionName;
 }
 
+const TURNS_AUTOMATION_OFF = new Set<AppCommand['type']>(['DisableAcm', 'UploadCertificate', 'RemoveUploadedCertificate']);
+
 /** Runs an app command; when it turned automation off or on, the domains follow. */
 export async function changeApp(deps: Dependencies, app: string, command: AppCommand, correlationId: string): Promise<AppState> {
   const { histories, appended } = await transact(
@@ -143,7 +145,7 @@ export async function changeApp(deps: Dependencies, app: string, command: AppCom
   );
   const state = foldApp(appHistory([...histories.app, ...appended.app]));
   // From the state, not from what this call appended: a retried request finishes the job.
-  if (!state.acmEnabled) await automationOff(deps, app, state.domains, correlationId);
+  if (!state.acmEnabled && TURNS_AUTOMATION_OFF.has(command.type)) await automationOff(deps, app, state.domains, correlationId);
   else if (command.type === 'EnableAcm') await automationOn(deps, app, state.domains, correlationId);
   return state;
 }
