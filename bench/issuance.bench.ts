@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import acme from 'acme-client';
-import { dependencies } from '../functions/handlers/lib/dependencies.ts';
 import { LOCAL_DNS_TARGET_SUFFIX, startLocalCloud, type LocalCloud } from '../infra/local/cloud.ts';
 
 const count = Number(process.argv[2] ?? 20);
@@ -58,7 +57,7 @@ async function withBareAcmeClient(cloud: LocalCloud, client: acme.Client, index:
   const hostname = `bare${index}.bench.test`;
   cloud.dns.zone.set(hostname, 'A', ['127.0.0.1']);
   const [, csr] = await acme.crypto.createCsr({ commonName: hostname, altNames: [hostname] }, await acme.crypto.createPrivateEcdsaKey());
-  const challenges = dependencies().challenges;
+  const challenges = cloud.ports.challenges;
   await client.auto({
     csr,
     termsOfServiceAgreed: true,

@@ -1,6 +1,6 @@
 // What people read: the API's answers as tables. Pure: no I/O, no clock. Times are
 // printed exactly as the API gives them (ISO 8601, UTC), everywhere.
-import type { DomainStatus } from '../functions/domain/status.ts';
+import { SETTLED_STATUSES, type DomainStatus } from '../functions/domain/status.ts';
 import type { CertificateInfo } from '../functions/domain/uploaded-certificate.ts';
 
 export type { CertificateInfo, DomainStatus };
@@ -23,9 +23,7 @@ export interface TimelineEvent {
   data?: Record<string, unknown>;
 }
 
-/** The statuses `certs:auto --wait` stops at. */
-export const SETTLED_STATUSES = ['Cert Issued', 'Failed'];
-
+/** `certs:auto --wait` stops once every domain is settled. */
 export const isSettled = (domain: DomainStatus): boolean => SETTLED_STATUSES.includes(domain.status);
 
 /** Columns two spaces apart, a rule under the header, no trailing spaces. */
@@ -57,8 +55,7 @@ export function acmStatusView({ app, enabled, domains }: AcmStatus): string {
 
 /** The reason code, and when a rate limit ends. */
 export function reasonCell(domain: DomainStatus): string {
-  if (domain.rateLimitedUntil) return `${domain.reason ?? 'RATE_LIMITED'} until ${domain.rateLimitedUntil}`;
-  return domain.reason ?? '';
+  return [domain.reason, domain.rateLimitedUntil && `until ${domain.rateLimitedUntil}`].filter(Boolean).join(' ');
 }
 
 /** One line for a domain that did not end well: `www.example.com (Failed: CAA_FORBIDS)`. */

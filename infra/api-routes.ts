@@ -1,8 +1,8 @@
 // Which handler file serves which API resource group, and the other entry points.
-// The routes themselves are the contract's (functions/handlers/api/contract.ts).
-import type { HandlerGroup } from '../functions/handlers/api/contract.ts';
+// The routes themselves are the contract's (functions/handlers/http/contract.ts).
+import type { HandlerGroup } from '../functions/handlers/http/contract.ts';
 
-export { API_ROUTES } from '../functions/handlers/api/contract.ts';
+export { API_ROUTES } from '../functions/handlers/http/contract.ts';
 
 /** One Lambda per resource group: few cold starts, each with only the grants its group needs. */
 export const API_HANDLERS: Record<HandlerGroup, string> = {

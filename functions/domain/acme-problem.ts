@@ -1,6 +1,8 @@
 // ACME problem documents (RFC 8555 section 6.7) and what each means for a domain:
 // the reason people read, and whether trying again can help.
-import type { FailureReason } from './failure-reasons.ts';
+import { isIPv6 } from 'node:net';
+import { ipv6NotSupported } from './dns-check.ts';
+import { failure, unexplained, type Failure } from './failure-reasons.ts';
 import type { SelfCheckVerdict } from './self-check.ts';
 
 export interface AcmeProblem {
@@ -26,12 +28,8 @@ export interface ProblemContext {
   selfCheck?: SelfCheckVerdict;
 }
 
-export interface ClassifiedProblem {
-  reason?: FailureReason;
-  retryable: boolean;
-  message: string;
-  rateLimitedUntil?: string;
-}
+/** A failure as the CA's words decide it; a rate limit also says until when. */
+export type ClassifiedProblem = Failure & { rateLimitedUntil?: string };
 
 /** Without a Retry-After, a rate limit is waited out for this long before asking again. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60 * 60_000;
@@ -60,69 +58,64 @@ export function classifyProblem(problem: AcmeProblem, context: ProblemContext): 
     case 'rateLimited': {
       const until = context.retryAfter ?? new Date(context.now.getTime() + DEFAULT_RATE_LIMIT_WAIT_MS).toISOString();
       return {
-        reason: 'RATE_LIMITED',
-        retryable: true,
+        ...failure('RATE_LIMITED', `The certificate authority is rate limiting issuance for ${hostname} until ${until} (${detail}).`),
         rateLimitedUntil: until,
-        message: `The certificate authority is rate limiting issuance for ${hostname} until ${until}; we will try again then. (${detail})`,
       };
     }
     case 'caa':
-      return {
-        reason: 'CAA_FORBIDS',
-        retryable: false,
-        message: `A CAA record forbids our certificate authority to issue for ${hostname}. Add a CAA "issue" record for it, then refresh. (${detail})`,
-      };
+      return failure('CAA_FORBIDS', `A CAA record forbids our certificate authority to issue for ${hostname} (${detail}).`);
     case 'dns':
-      return { ...dnsProblem(hostname, detail), retryable: true };
+      return dnsProblem(hostname, detail);
     case 'connection':
     case 'unauthorized':
     case 'incorrectResponse':
     case 'tls':
-      return { ...validationProblem(hostname, detail, context.selfCheck), retryable: true };
+      return validationProblem(hostname, detail, context.selfCheck);
     case 'rejectedIdentifier':
       return /unsafe|safe ?browsing|malware|phishing/i.test(detail)
-        ? {
-            reason: 'DOMAIN_UNSAFE',
-            retryable: false,
-            message: `The certificate authority considers ${hostname} unsafe (${detail}). Clear it with Safe Browsing, then refresh.`,
-          }
-        : {
-            reason: 'DOMAIN_BLOCKLISTED',
-            retryable: false,
-            message: `The certificate authority refuses to issue for ${hostname} by policy (${detail}).`,
-          };
+        ? failure('DOMAIN_UNSAFE', `The certificate authority considers ${hostname} unsafe (${detail}).`)
+        : failure('DOMAIN_BLOCKLISTED', `The certificate authority refuses to issue for ${hostname} by policy (${detail}).`);
     default:
-      return {
-        retryable: RETRYABLE_TYPES.has(type) || (problem.status ?? 0) >= 500,
-        message: `The certificate authority answered ${type}: ${detail}`,
-      };
+      return unexplained(
+        `The certificate authority answered ${type}: ${detail}`,
+        RETRYABLE_TYPES.has(type) || (problem.status ?? 0) >= 500,
+      );
   }
 }
 
 /** Anything that is not a problem document (a 5xx page, a reset connection) is the CA's trouble, retried. */
 export function caUnreachable(detail: string): ClassifiedProblem {
-  return { retryable: true, message: `The certificate authority could not be reached or failed (${detail}); we will try again.` };
+  return unexplained(`The certificate authority could not be reached or failed (${detail}); we will try again.`);
 }
 
-function dnsProblem(hostname: string, detail: string): Omit<ClassifiedProblem, 'retryable'> {
-  if (/NXDOMAIN/i.test(detail)) {
-    return { reason: 'NXDOMAIN', message: `The certificate authority found no DNS name ${hostname} (NXDOMAIN). (${detail})` };
-  }
+function dnsProblem(hostname: string, detail: string): Failure {
+  if (/NXDOMAIN/i.test(detail))
+    return failure('NXDOMAIN', `The certificate authority found no DNS name ${hostname} (NXDOMAIN: ${detail}).`);
   if (/SERVFAIL|time(d)? ?out/i.test(detail)) {
-    return { reason: 'DNS_TIMEOUT', message: `The DNS provider for ${hostname} did not answer the certificate authority. (${detail})` };
+    return failure('DNS_TIMEOUT', `The DNS provider for ${hostname} did not answer the certificate authority (${detail}).`);
   }
-  return { reason: 'DNS_UNRESOLVABLE', message: `The certificate authority could not resolve ${hostname}. (${detail})` };
+  return failure('DNS_UNRESOLVABLE', `The certificate authority could not resolve ${hostname} (${detail}).`);
 }
 
-function validationProblem(
-  hostname: string,
-  detail: string,
-  selfCheck: SelfCheckVerdict | undefined,
-): Omit<ClassifiedProblem, 'retryable'> {
-  if (selfCheck && !selfCheck.passed)
-    return { reason: selfCheck.reason, message: `${selfCheck.message} (The certificate authority said: ${detail})` };
-  return {
-    reason: 'DNS_INCORRECT',
-    message: `The certificate authority could not fetch the challenge from ${hostname}: ${detail}. Check that ${hostname} reaches this app from the internet.`,
-  };
+function validationProblem(hostname: string, detail: string, selfCheck: SelfCheckVerdict | undefined): Failure {
+  // The CA tried an IPv6 address: whatever our own look saw over IPv4, that is the cause.
+  const ipv6 = ipv6AddressIn(detail);
+  if (ipv6) return ipv6NotSupported(hostname, [ipv6]);
+  if (selfCheck && !selfCheck.passed) {
+    const { passed: _passed, ...verdict } = selfCheck;
+    return { ...verdict, message: `${selfCheck.message} (The certificate authority said: ${detail})` };
+  }
+  return failure(
+    'DNS_INCORRECT',
+    `The certificate authority could not fetch the challenge from ${hostname}: ${detail}.`,
+    `Check that ${hostname} reaches this app from the internet.`,
+  );
+}
+
+/** The IPv6 address a CA's detail names: Let's Encrypt writes `2001:db8::1: Fetching ...`, Go `dial tcp [2001:db8::1]:80`. */
+function ipv6AddressIn(detail: string): string | undefined {
+  return detail
+    .split(/[\s[\](),"]+/)
+    .map((token) => token.replace(/:$/, ''))
+    .find((token) => isIPv6(token));
 }

@@ -4,6 +4,8 @@
 // room we predict what Let's Encrypt's CA (Boulder) does, since a wrong "allowed"
 // costs rate-limit budget and a wrong "forbidden" blocks the domain for nothing.
 import type { DnsAnswer } from './events.ts';
+import type { LookupFailure } from './dns-check.ts';
+import { failure, type Failure } from './failure-reasons.ts';
 
 /** One CAA record as on the wire (RFC 8659 §4.1): the flags octet, the property tag and its value. */
 export interface CaaRecord {
@@ -39,7 +41,20 @@ export interface CaaCheck {
   wildcard: boolean;
 }
 
-export type CaaVerdict = { allowed: true } | { allowed: false; message: string };
+export type CaaVerdict = { allowed: true } | ({ allowed: false } & Failure);
+
+/**
+ * What the DNS said about CAA for a name: the Relevant RRset, `undefined` when no name
+ * up to the TLD has CAA records, or why it could not be known (a SERVFAIL or timeout,
+ * or an answer the resolver cannot read, `code` says which) on the query for `name`.
+ */
+export type CaaLookup = CaaSet | undefined | CaaLookupFailure;
+export interface CaaLookupFailure {
+  failure: LookupFailure;
+  name: string;
+  /** The resolver's error code when it is not a plain SERVFAIL or timeout, e.g. EBADRESP. */
+  code?: string;
+}
 
 /**
  * RFC 8659 §4.1 names bit 128 the Issuer Critical Flag. Let's Encrypt also reads bit 1 as
@@ -108,13 +123,11 @@ export function checkCaa({ hostname, relevantSet, ca, wildcard }: CaaCheck): Caa
   if (criticalUnknown.length > 0) {
     const listed = criticalUnknown.map((record) => formatCaaRecord(relevantSet.owner, record)).join(', ');
     const fixed = criticalUnknown.map((record) => formatCaaRecord(relevantSet.owner, { ...record, flags: 0 })).join(', ');
-    return {
-      allowed: false,
-      message:
-        `The CAA records at ${where} stop ${ourIssuer} from issuing a certificate for ${hostname}: ${listed} ` +
-        `${criticalUnknown.length === 1 ? 'is' : 'are'} marked critical with a property ${ourIssuer} does not support. ` +
-        `Remove ${criticalUnknown.length === 1 ? 'it' : 'them'}, or clear the critical flag: ${fixed}`,
-    };
+    return forbidden(
+      `The CAA records at ${where} stop ${ourIssuer} from issuing a certificate for ${hostname}: ${listed} ` +
+        `${criticalUnknown.length === 1 ? 'is' : 'are'} marked critical with a property ${ourIssuer} does not support.`,
+      `Remove ${criticalUnknown.length === 1 ? 'it' : 'them'}, or clear the critical flag: ${fixed}`,
+    );
   }
 
   const withTag = (tag: string) => records.filter((record) => record.tag.toLowerCase() === tag);
@@ -139,12 +152,30 @@ export function checkCaa({ hostname, relevantSet, ca, wildcard }: CaaCheck): Caa
 
   const advisedValue = [ourIssuer, ...restrictions].join('; ');
   const advice = formatCaaRecord(relevantSet.owner, { flags: 0, tag, value: advisedValue });
-  return {
-    allowed: false,
-    message:
-      `The CAA records at ${where} do not let ${ourIssuer} issue a certificate for ${hostname}: ${refusals.join('; ')}. ` +
-      `Add a CAA record: ${advice}`,
-  };
+  return forbidden(
+    `The CAA records at ${where} do not let ${ourIssuer} issue a certificate for ${hostname}: ${refusals.join('; ')}.`,
+    `Add a CAA record: ${advice}`,
+  );
+}
+
+function forbidden(whatHappened: string, whatToDo: string): CaaVerdict {
+  return { allowed: false, ...failure('CAA_FORBIDS', whatHappened, whatToDo) };
+}
+
+/** The pre-flight's CAA verdict: a lookup that failed blocks issuance as surely as a record that forbids it. */
+export function judgeCaa(check: Omit<CaaCheck, 'relevantSet'> & { lookup: CaaLookup }): CaaVerdict {
+  const { lookup, ...rest } = check;
+  if (lookup && 'failure' in lookup) {
+    // The CA must get an answer to its CAA query, even an empty one: a provider that fails it blocks issuance.
+    return {
+      allowed: false,
+      ...failure(
+        'CAA_UNSUPPORTED',
+        `The DNS provider for ${lookup.name} could not answer a CAA query (${lookup.failure}), so no CA may issue for ${check.hostname}.`,
+      ),
+    };
+  }
+  return checkCaa({ ...rest, relevantSet: lookup });
 }
 
 /** Why one issue/issuewild record does not let our CA issue, or undefined when it does. */
@@ -175,8 +206,8 @@ export function formatCaaRecord(owner: string, record: CaaRecord): string {
 }
 
 /** The set as DNS answers, to keep inside an event. */
-export function caaAnswers(set: CaaSet | undefined): DnsAnswer[] {
-  if (!set) return [];
+export function caaAnswers(set: CaaLookup): DnsAnswer[] {
+  if (!set || 'failure' in set) return [];
   return set.records.map((record) => ({ name: set.owner, type: 'CAA', data: `${record.flags} ${record.tag} "${record.value}"` }));
 }
 
@@ -186,12 +217,4 @@ function placeOf(set: CaaSet): string {
 
 function trimWsp(text: string): string {
   return text.replace(/^[ \t]+|[ \t]+$/g, '');
-}
-
-/** The CA must get an answer to its CAA query, even an empty one: a provider that fails it blocks issuance. */
-export function caaLookupFailedMessage(hostname: string, failedAt: string, failure: string): string {
-  return (
-    `The DNS provider for ${failedAt} could not answer a CAA query (${failure}), so no CA may issue for ${hostname}. ` +
-    'Ask the provider to answer CAA queries (an empty answer is fine), or move the zone.'
-  );
 }

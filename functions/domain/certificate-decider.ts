@@ -1,8 +1,8 @@
 // The decider of one domain's certificate stream: decide(command, state, now, policy) -> events,
 // evolve(state, event) -> state. Steps run at least once, so every command that a
 // step issues is idempotent: an outcome the attempt already has decides no event.
-import type { DnsAnswer, DomainEvent, IssuanceTrigger } from './events.ts';
-import type { FailureReason } from './failure-reasons.ts';
+import type { DnsAnswer, DomainEvent, IssuanceTrigger, IssuedCertificate, Order } from './events.ts';
+import type { Failure, FailureReason } from './failure-reasons.ts';
 import { DomainNotFoundError, StaleAttemptError } from './errors.ts';
 import { renewsAt } from './renewal.ts';
 
@@ -18,14 +18,8 @@ const STAGE_REACHED_BY: Partial<Record<DomainEvent['type'], Stage>> = {
   CertificateInstalled: 'installed',
 };
 
-export interface Order {
-  orderUrl: string;
-  authorizationUrl: string;
-  challengeUrl: string;
-  token: string;
-}
-
-export interface Failure {
+/** The failure an attempt last had, as its status shows it. */
+export interface AttemptFailure {
   reason?: FailureReason;
   message: string;
   final: boolean;
@@ -38,7 +32,7 @@ export interface Attempt {
   stage: Stage;
   order?: Order;
   /** The latest failure of this attempt; cleared when it succeeds. */
-  failure?: Failure;
+  failure?: AttemptFailure;
   /** When this attempt first failed: the failing window counts from here. */
   failingSince?: string;
   failures: number;
@@ -81,14 +75,6 @@ export interface DomainState {
 
 export const initialState: DomainState = { version: 0, removed: false, failureNotified: false, automationOff: false };
 
-export interface IssuedCertificate {
-  serialNumber: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  fingerprint256: string;
-}
-
 /** Progress a workflow step reports; each one is a single event of the attempt. */
 export type StepOutcome = Extract<DomainEvent, { type: 'DnsVerified' | 'OrderCreated' | 'ChallengePublished' | 'ChallengeValidated' }>;
 
@@ -101,16 +87,13 @@ export interface RetryPolicy {
   notifyAfterMs: number;
 }
 
-export interface FailureReport {
+export interface FailureReport extends Failure {
   attempt: number;
   /**
    * Which try of the attempt failed: the number of failures it had when the try began
    * (the workflow carries it). Tells a retried step from the next try after a wait.
    */
   tryNumber: number;
-  reason?: FailureReason;
-  message: string;
-  retryable: boolean;
   problem?: unknown;
   /** The DNS answers, when the failure is the DNS pre-flight's verdict. */
   dnsAnswers?: DnsAnswer[];
@@ -155,8 +138,10 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
     }
     case 'TurnAutomationOff': {
       const events: DomainEvent[] = [];
-      if (state.certificate) events.push({ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'acm-disabled' } });
-      if (state.attempt && !state.attempt.closed) events.push({ type: 'IssuanceCancelled', data: { attempt: state.attempt.number, reason: 'acm-disabled' } });
+      if (state.certificate)
+        events.push({ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'acm-disabled' } });
+      if (state.attempt && !state.attempt.closed)
+        events.push({ type: 'IssuanceCancelled', data: { attempt: state.attempt.number, reason: 'acm-disabled' } });
       return events;
     }
     case 'RequestIssuance':

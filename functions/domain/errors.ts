@@ -30,9 +30,23 @@ export class IssuanceError extends NamedError {
   }
 }
 
+/** Input that breaks a rule: 400, naming the field and the rule; nothing was changed. */
+export class InvalidInputError extends NamedError {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super(`${field}: ${rule}`);
+  }
+}
 
 /** The request conflicts with what exists (a hostname on another app, the 101st domain): 409. */
 export class ConflictError extends NamedError {}
 
 /** No such app, domain or certificate, or not one the caller may see: 404. */
 export class NotFoundError extends NamedError {}
+
+/** The one answer for an app that does not exist and for one the caller may not see: they must not be told apart. */
+export function appNotFound(app: string): NotFoundError {
+  return new NotFoundError(`app ${app} not found`);
+}

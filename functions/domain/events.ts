@@ -15,21 +15,32 @@ export interface DnsAnswer {
 
 export type IssuanceTrigger = 'domain-added' | 'refresh' | 'renewal' | 'acm-enabled';
 
+/** An ACME order for one name, and the one http-01 challenge that proves it. */
+export interface Order {
+  orderUrl: string;
+  authorizationUrl: string;
+  challengeUrl: string;
+  token: string;
+}
+
+/** What the CA issued, as read from the leaf: never its key. */
+export interface IssuedCertificate {
+  serialNumber: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint256: string;
+}
+
 export type DomainEvent =
   | { type: 'DomainAdded'; data: { app: string; hostname: string; dnsTarget: string; platformEventTime?: string } }
   | { type: 'IssuanceRequested'; data: { attempt: number; trigger: IssuanceTrigger } }
   | { type: 'DnsVerified'; data: { attempt: number; answers: DnsAnswer[] } }
   | { type: 'DnsCheckFailed'; data: { attempt: number; reason: FailureReason; message: string; answers: DnsAnswer[] } }
-  | {
-      type: 'OrderCreated';
-      data: { attempt: number; orderUrl: string; authorizationUrl: string; challengeUrl: string; token: string };
-    }
+  | { type: 'OrderCreated'; data: { attempt: number } & Order }
   | { type: 'ChallengePublished'; data: { attempt: number; token: string } }
   | { type: 'ChallengeValidated'; data: { attempt: number; challengeUrl: string } }
-  | {
-      type: 'CertificateIssued';
-      data: { attempt: number; serialNumber: string; issuer: string; notBefore: string; notAfter: string; fingerprint256: string };
-    }
+  | { type: 'CertificateIssued'; data: { attempt: number } & IssuedCertificate }
   | { type: 'CertificateInstalled'; data: { attempt: number; certificateArn: string; notBefore: string; notAfter: string } }
   | { type: 'RateLimited'; data: { attempt: number; until: string; problem?: unknown } }
   | { type: 'RenewalDue'; data: { certificateArn: string; notAfter: string; renewsAt: string } }
@@ -84,6 +95,11 @@ export const SCHEMA_VERSION = 1;
 
 export const streamIds = {
   domain: (app: string, hostname: string) => `domain#${app}#${hostname}`,
+  /** The domain a stream id names; undefined for the other streams. */
+  domainOf: (streamId: string): { app: string; hostname: string } | undefined => {
+    const [kind, app, hostname] = streamId.split('#');
+    return kind === 'domain' && app && hostname ? { app, hostname } : undefined;
+  },
   app: (app: string) => `app#${app}`,
   hostname: (hostname: string) => `hostname#${hostname}`,
   receipt: (eventId: string) => `receipt#${eventId}`,

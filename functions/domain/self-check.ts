@@ -1,6 +1,6 @@
 // Our own look at the HTTP-01 challenge URL before the CA looks: a failed CA
 // validation costs rate-limit budget, a failed self-check costs nothing.
-import type { FailureReason } from './failure-reasons.ts';
+import { failure, type Failure } from './failure-reasons.ts';
 
 export interface ChallengeResponse {
   status: number;
@@ -8,7 +8,7 @@ export interface ChallengeResponse {
   location?: string;
 }
 
-export type SelfCheckVerdict = { passed: true } | { passed: false; reason: FailureReason; message: string };
+export type SelfCheckVerdict = { passed: true } | ({ passed: false } & Failure);
 
 export function challengePath(token: string): string {
   return `/.well-known/acme-challenge/${token}`;
@@ -20,22 +20,27 @@ export function judgeChallengeResponse(hostname: string, token: string, expected
   if (response.status >= 300 && response.status < 400) {
     // The CA follows redirects, but only ones that keep the challenge path.
     if (response.location?.includes(challengePath(token))) return { passed: true };
-    return {
-      passed: false,
-      reason: 'REDIRECT_DROPS_PATH',
-      message: `${url} redirects to ${response.location ?? 'nowhere'}, which drops the path. Redirects must keep /.well-known/acme-challenge/.`,
-    };
+    return refused(failure('REDIRECT_DROPS_PATH', `${url} redirects to ${response.location ?? 'nowhere'}, which drops the path.`));
   }
-  if (response.status === 404) {
-    return {
-      passed: false,
-      reason: 'CDN_NO_CHALLENGE',
-      message: `${url} answers 404. If a CDN or proxy is in front of the app, let /.well-known/acme-challenge/ through to it.`,
-    };
-  }
-  return {
-    passed: false,
-    reason: 'DNS_INCORRECT',
-    message: `${url} answered ${response.status} with something other than the challenge: ${hostname} does not reach this app yet.`,
-  };
+  if (response.status === 404) return refused(failure('CDN_NO_CHALLENGE', `${url} answers 404.`));
+  return refused(
+    failure(
+      'DNS_INCORRECT',
+      `${url} answered ${response.status} with something other than the challenge: ${hostname} does not reach this app yet.`,
+    ),
+  );
+}
+
+/** The name resolved a moment ago, in the DNS check, and no longer does. */
+export function stoppedResolving(hostname: string): SelfCheckVerdict {
+  return refused(failure('DNS_UNRESOLVABLE', `${hostname} stopped resolving before the challenge could be checked.`));
+}
+
+/** Nothing answered at the address DNS gives (refused, reset, timed out). */
+export function challengeUnanswered(hostname: string, cause: string): SelfCheckVerdict {
+  return refused(failure('DNS_INCORRECT', `${hostname} did not answer the challenge: ${cause}.`));
+}
+
+function refused(verdict: Failure): SelfCheckVerdict {
+  return { passed: false, ...verdict };
 }

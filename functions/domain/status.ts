@@ -6,6 +6,10 @@ import { renewsAt } from './renewal.ts';
 
 export const STATUS_WORDS = ['Cert Issued', 'In Progress', 'DNS Verified', 'Waiting', 'Failing', 'Failed'] as const;
 export type StatusWord = (typeof STATUS_WORDS)[number];
+/** Where a domain rests until something changes: nothing runs. */
+export const SETTLED_STATUSES: readonly StatusWord[] = ['Cert Issued', 'Failed'];
+/** What a refresh retries. */
+export const REFRESHABLE_STATUSES: readonly StatusWord[] = ['Failing', 'Failed'];
 
 export interface DomainStatus {
   hostname: string;

@@ -1,7 +1,9 @@
 // Is a certificate a user uploads one the service can serve? Pure: the PEM text,
 // the trusted roots and the time come in; a verdict goes out. A refusal names the
 // field and the rule a person acts on, and never repeats the private key.
+// PEM, names and dates are read with @peculiar/x509; keys and signatures are checked with node:crypto.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 
 /** What the API says about a certificate (`../shared/API.md`). Never a private key. */
 export interface CertificateInfo {
@@ -45,9 +47,13 @@ export interface InspectionOptions {
 /** More than this is not a certificate chain anyone serves; it also bounds the work of ordering. */
 export const MAX_CHAIN_CERTIFICATES = 10;
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]+-----/g;
-const PRIVATE_KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);
+/** The private key PEM labels node reads, and the DER encoding each one is. */
+const PRIVATE_KEY_TYPES: Record<string, 'pkcs8' | 'pkcs1' | 'sec1'> = {
+  'PRIVATE KEY': 'pkcs8',
+  'RSA PRIVATE KEY': 'pkcs1',
+  'EC PRIVATE KEY': 'sec1',
+};
 /** What ACM imports (RSA 1024 to 4096 bits, ECDSA P-256, P-384, P-521): anything else would fail there later. */
 const RSA_MODULUS_LENGTHS = new Set([1024, 2048, 3072, 4096]);
 const EC_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
@@ -79,10 +85,10 @@ export function inspectUpload(input: UploadInput, options: InspectionOptions): I
       valid: true,
       info: {
         commonNames,
-        issuer: oneLine(leaf.issuer),
-        subject: oneLine(leaf.subject),
-        startsAt: parseOpenSslTime(leaf.validFrom).toISOString(),
-        expiresAt: parseOpenSslTime(leaf.validTo).toISOString(),
+        issuer: viewOf(leaf).issuer,
+        subject: viewOf(leaf).subject,
+        startsAt: viewOf(leaf).notBefore.toISOString(),
+        expiresAt: viewOf(leaf).notAfter.toISOString(),
         trusted: chainsToTrustedRoot(chain, trustedRoots(options.trustedRootsPem), options.now),
       },
       leafPem: leaf.toString(),
@@ -115,9 +121,9 @@ function readChain(text: string): X509Certificate[] {
   if (blocks.length > MAX_CHAIN_CERTIFICATES) {
     throw new Refusal('certificateChain', `has ${blocks.length} certificates: at most ${MAX_CHAIN_CERTIFICATES} are accepted`);
   }
-  const parsed = blocks.map(({ pem }, index) => {
+  const parsed = blocks.map(({ der }, index) => {
     try {
-      return new X509Certificate(pem);
+      return new X509Certificate(der);
     } catch {
       throw new Refusal(
         'certificateChain',
@@ -152,15 +158,14 @@ function ordered(certificates: X509Certificate[]): X509Certificate[] {
   const next = certificates[brokenLink + 1]!;
   throw new Refusal(
     'certificateChain',
-    `certificate ${brokenLink + 2} (${oneLine(next.subject)}) did not sign certificate ${brokenLink + 1} (${oneLine(subject.subject)}), ` +
+    `certificate ${brokenLink + 2} (${viewOf(next).subject}) did not sign certificate ${brokenLink + 1} (${viewOf(subject).subject}), ` +
       'and the certificates cannot be put in one order: give the server certificate first, then the certificate that signed it, ' +
       'and so on, without unrelated certificates',
   );
 }
 
 function checkValidity(leaf: X509Certificate, now: Date): void {
-  const startsAt = parseOpenSslTime(leaf.validFrom);
-  const expiresAt = parseOpenSslTime(leaf.validTo);
+  const { notBefore: startsAt, notAfter: expiresAt } = viewOf(leaf);
   if (now.getTime() > expiresAt.getTime()) {
     throw new Refusal('certificateChain', `the certificate expired on ${expiresAt.toISOString()}: upload a renewed certificate`);
   }
@@ -190,7 +195,9 @@ function checkKeyType(leaf: X509Certificate): void {
 
 function readPrivateKey(text: string): KeyObject {
   const blocks = pemBlocks('privateKey', text);
-  if (blocks.some(({ label, pem }) => label === 'ENCRYPTED PRIVATE KEY' || /^Proc-Type:\s*4,\s*ENCRYPTED/m.test(pem))) {
+  const encrypted = ({ label, headers }: PemBlock) =>
+    label === 'ENCRYPTED PRIVATE KEY' || headers.some(({ key, value }) => key === 'Proc-Type' && /ENCRYPTED/.test(value));
+  if (blocks.some(encrypted)) {
     throw new Refusal(
       'privateKey',
       'is encrypted with a passphrase: upload it unencrypted (for example the output of: openssl pkey -in key.pem -out plain-key.pem)',
@@ -199,7 +206,7 @@ function readPrivateKey(text: string): KeyObject {
   if (blocks.some(({ label }) => label === 'CERTIFICATE')) {
     throw new Refusal('privateKey', 'contains a certificate: send the private key here, and the certificates as certificateChain');
   }
-  const unsupported = blocks.find(({ label }) => !PRIVATE_KEY_LABELS.has(label) && label !== 'EC PARAMETERS');
+  const unsupported = blocks.find(({ label }) => !(label in PRIVATE_KEY_TYPES) && label !== 'EC PARAMETERS');
   if (unsupported) {
     throw new Refusal(
       'privateKey',
@@ -207,13 +214,14 @@ function readPrivateKey(text: string): KeyObject {
         'PKCS#1 ("RSA PRIVATE KEY") or SEC1 ("EC PRIVATE KEY") PEM key',
     );
   }
-  const keys = blocks.filter(({ label }) => PRIVATE_KEY_LABELS.has(label));
+  const keys = blocks.filter(({ label }) => label in PRIVATE_KEY_TYPES);
   if (keys.length === 0) {
     throw new Refusal('privateKey', `contains no PEM private key (a "PRIVATE KEY" PEM block)${lineBreakHint(text)}`);
   }
   if (keys.length > 1) throw new Refusal('privateKey', `contains ${keys.length} private keys: give only the certificate's own key`);
   try {
-    return createPrivateKey({ key: keys[0]!.pem, format: 'pem' });
+    const [{ label, der }] = keys as [PemBlock];
+    return createPrivateKey({ key: der, format: 'der', type: PRIVATE_KEY_TYPES[label]! });
   } catch {
     throw new Refusal(
       'privateKey',
@@ -254,9 +262,9 @@ function trustedRoots(pems: readonly string[]): X509Certificate[] {
   if (cached) return cached;
   const roots: X509Certificate[] = [];
   for (const entry of pems) {
-    for (const block of entry.match(PEM_BLOCK) ?? []) {
+    for (const der of x509.PemConverter.decode(entry)) {
       try {
-        roots.push(new X509Certificate(block));
+        roots.push(new X509Certificate(Buffer.from(der)));
       } catch {
         // Not ours to refuse: a root the caller cannot parse simply anchors nothing.
       }
@@ -297,15 +305,31 @@ function isSelfSigned(certificate: X509Certificate): boolean {
 }
 
 function withinValidity(certificate: X509Certificate, now: Date): boolean {
-  const time = now.getTime();
-  return parseOpenSslTime(certificate.validFrom).getTime() <= time && time <= parseOpenSslTime(certificate.validTo).getTime();
+  const { notBefore, notAfter } = viewOf(certificate);
+  return notBefore.getTime() <= now.getTime() && now.getTime() <= notAfter.getTime();
 }
 
-function pemBlocks(field: UploadField, text: string): Array<{ label: string; pem: string }> {
-  const blocks = [...text.matchAll(PEM_BLOCK)].map((match) => ({ label: match[1]!, pem: match[0] }));
-  const begins = text.match(PEM_BEGIN)?.length ?? 0;
-  if (begins !== blocks.length) {
-    throw new Refusal(field, 'has a PEM block without its matching -----END ...----- line: was it cut off when copying?');
+interface PemBlock {
+  label: string;
+  headers: Array<{ key: string; value: string }>;
+  der: Buffer;
+}
+
+function pemBlocks(field: UploadField, text: string): PemBlock[] {
+  const blocks = x509.PemConverter.decodeWithHeaders(text).map(({ type, headers, rawData }) => ({
+    label: type,
+    headers,
+    der: Buffer.from(rawData),
+  }));
+  // The decoder skips what it cannot read; a BEGIN line it skipped is a block cut off or mangled.
+  if ((text.match(PEM_BEGIN)?.length ?? 0) !== blocks.length) {
+    const hint = lineBreakHint(text);
+    throw new Refusal(
+      field,
+      hint
+        ? `has a PEM block that cannot be read${hint}`
+        : 'has a PEM block without its matching -----END ...----- line: was it cut off when copying?',
+    );
   }
   return blocks;
 }
@@ -315,60 +339,26 @@ function lineBreakHint(text: string): string {
   return !text.includes('\n') && text.includes('\\n') ? '; its line breaks arrived as the two characters \\n: send real line breaks' : '';
 }
 
-/**
- * The leaf's DNS subject alternative names, lower case, in order; its last subject
- * CN when it has none. Node prints names as `DNS:a.example, DNS:"b\u002cc"`: a
- * value with special characters comes as a JSON string.
- */
-export function namesOf(certificate: X509Certificate): string[] {
-  const names: string[] = [];
-  for (const match of (certificate.subjectAltName ?? '').matchAll(/([^:,]+):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g)) {
-    if (match[1]!.trim() !== 'DNS') continue;
-    const raw = match[2]!;
-    let value = raw;
-    if (raw.startsWith('"')) {
-      try {
-        value = JSON.parse(raw) as string;
-      } catch {
-        continue;
-      }
-    }
-    const name = value.trim().toLowerCase();
-    if (name && !names.includes(name)) names.push(name);
+const views = new WeakMap<X509Certificate, x509.X509Certificate>();
+
+/** The same certificate read by @peculiar/x509, for its names and dates; read once. */
+function viewOf(certificate: X509Certificate): x509.X509Certificate {
+  let view = views.get(certificate);
+  if (!view) {
+    view = new x509.X509Certificate(certificate.raw);
+    views.set(certificate, view);
   }
+  return view;
+}
+
+/** The leaf's DNS subject alternative names, lower case, in order; its last subject CN when it has none. */
+function namesOf(certificate: X509Certificate): string[] {
+  const view = viewOf(certificate);
+  const alternativeNames = view.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
+  const names = [...new Set(alternativeNames.filter(({ type }) => type === 'dns').map(({ value }) => value.trim().toLowerCase()))].filter(
+    Boolean,
+  );
   if (names.length > 0) return names;
-  const commonName = attributesOf(certificate.subject)
-    .filter(([type]) => type === 'CN')
-    .map(([, value]) => value.trim().toLowerCase())
-    .pop();
+  const commonName = view.subjectName.getField('CN').at(-1)?.trim().toLowerCase();
   return commonName ? [commonName] : [];
-}
-
-/** Node prints a name one RDN per line, ` + ` between the parts of a multi-valued one, RFC 4514 escapes in values. */
-function attributesOf(name: string): Array<[string, string]> {
-  return name
-    .split('\n')
-    .flatMap((rdn) => rdn.split(/(?<!\\) \+ /))
-    .map((pair): [string, string] => {
-      const equals = pair.indexOf('=');
-      return [pair.slice(0, equals), pair.slice(equals + 1).replace(/\\(.)/g, '$1')];
-    });
-}
-
-function oneLine(name: string): string {
-  return name.split('\n').join(', ');
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/**
- * Node 20's X509Certificate has no validFromDate/validToDate (22.10+): only OpenSSL's
- * text, `Mar  5 09:03:07 2026 GMT` (fractional seconds when the certificate has them).
- */
-export function parseOpenSslTime(text: string): Date {
-  const match = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)? (\d{4}) GMT$/.exec(text.trim());
-  const month = match ? MONTHS.indexOf(match[1]!) : -1;
-  if (!match || month === -1) throw new Error(`unexpected certificate time "${text}"`);
-  const milliseconds = match[6] ? Math.floor(Number(match[6]) * 1000) : 0;
-  return new Date(Date.UTC(Number(match[7]), month, Number(match[2]), Number(match[3]), Number(match[4]), Number(match[5]), milliseconds));
 }

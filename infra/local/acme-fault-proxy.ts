@@ -11,6 +11,7 @@
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { ACME_ERROR_PREFIX } from '../../functions/domain/acme-problem.ts';
 import { createTlsCertificates } from './pebble.ts';
 
 export type AcmeOperation =
@@ -90,7 +91,6 @@ export interface AcmeFaultProxyOptions {
 }
 
 const LOOPBACK = '127.0.0.1';
-const ACME_ERROR_PREFIX = 'urn:ietf:params:acme:error:';
 const UPSTREAM_TIMEOUT_MS = 10_000;
 const HOP_BY_HOP = new Set([
   'connection',

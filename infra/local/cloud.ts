@@ -4,14 +4,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
+import { LocalNotifications } from '../../functions/adapters/notifications/local-notifications.ts';
 import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
+import { DEFAULT_SETTINGS, type Ports, type Settings } from '../../functions/application/ports.ts';
+import type { RetryPolicy } from '../../functions/domain/certificate-decider.ts';
 import { signToken } from '../../functions/domain/tokens.ts';
-import { dependencies, useLocalServices } from '../../functions/handlers/lib/dependencies.ts';
-import { LocalNotifications } from '../../functions/adapters/notifications/notifications.ts';
 import { PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from '../api-routes.ts';
 import { ISSUANCE_STEPS, VALIDATION_POLL_STATE } from '../workflows/issuance.ts';
 import { startAcmeFaultProxy, type AcmeFaultProxy } from './acme-fault-proxy.ts';
@@ -19,6 +21,7 @@ import { loadApiDispatcher, startApiServer, type ApiDispatcher, type LocalServer
 import { startDnsServer, type DnsServer } from './dns-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startPebble, type Pebble } from './pebble.ts';
+import { localClientConfig, localPorts } from './local-ports.ts';
 import { freePort } from './ports.ts';
 import { startRouter, type Router } from './router.ts';
 import { pollStream, type StreamConsumer, type StreamPoller } from './stream-poller.ts';
@@ -29,12 +32,9 @@ export const LOCAL_DNS_TARGET_SUFFIX = 'edge.localcloud.test';
 export const LOCAL_PLATFORM_EVENTS_PATH = '/local/platform-events';
 /** Where apps pointed before: a CNAME ending here is CNAME_TARGET_INCORRECT. */
 export const LOCAL_LEGACY_TARGET_SUFFIX = 'legacy.localcloud.test';
-const LOCAL_CREDENTIALS = { AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
-const localClientConfig = (endpoint: string) => ({
-  endpoint,
-  region: 'local',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
+/** This machine answers in milliseconds: poll the CA and give DNS up sooner than in AWS. */
+const LOCAL_ACME_POLL_MS = 100;
+const LOCAL_DNS_DEADLINE_MS = 1000;
 
 export interface LocalCloudOptions {
   dataDir: string;
@@ -43,8 +43,8 @@ export interface LocalCloudOptions {
   routerHttpPort?: number;
   routerHttpsPort?: number;
   dnsPort?: number;
-  /** Extra handler environment, e.g. a shortened failing window in tests. */
-  environment?: Record<string, string>;
+  /** Settings that differ from the local defaults, e.g. a shortened failing window in tests. */
+  settings?: { retryPolicy?: Partial<RetryPolicy>; renewalJitterSeconds?: number };
   certificateValidityPeriod?: number;
   /** How often the renewal and notification sweep runs; an hour in AWS. */
   sweepIntervalMs?: number;
@@ -64,6 +64,10 @@ export interface LocalCloud {
   /** Runs the renewal and notification sweep now (it also runs on a timer). */
   sweep(): Promise<unknown>;
   dispatch: ApiDispatcher;
+  /** What the handlers run with: the log, the status table, the CA, ... */
+  ports: Ports;
+  /** DynamoDB Local, for a client of its own (with `localClientConfig`). */
+  dynamodbEndpoint: string;
   dataDir: string;
   /** Where the local cloud installs certificates (ACM's stand-in). */
   certificates: LocalCertificateStore;
@@ -76,8 +80,6 @@ export interface LocalCloud {
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const dataDir = options.dataDir;
-  // Lambda runs Node 22; on this machine's Node 20 the SDK's upgrade notice is noise.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   // Pebble and DynamoDB Local start empty: certificates from an earlier run chain to a root that is gone.
   await rm(join(dataDir, 'certificates'), { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -123,42 +125,44 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // Tokens are signed with a secret made for this run; uploads may chain to this run's Pebble.
     const apiTokenSecret = randomBytes(32).toString('base64url');
     const pebbleRootFile = join(dataDir, 'pebble-root.pem');
-    await writeFile(pebbleRootFile, await pebble.rootCertificatePem());
-    Object.assign(process.env, LOCAL_CREDENTIALS, {
-      API_TOKEN_SECRET: apiTokenSecret,
-      EXTRA_TRUSTED_ROOTS_FILE: pebbleRootFile,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-      EVENTS_TABLE: tableNames.Events,
-      STATUS_TABLE: tableNames.Status,
-      CHALLENGES_TABLE: tableNames.Challenges,
-      ACME_DIRECTORY_URL: acmeFaults.directoryUrl,
-      ACME_DIRECTORY_CA_FILE: pebble.tlsCaFile,
-      ACME_ACCOUNT_KEY_FILE: join(dataDir, 'acme-account-key.pem'),
-      ACME_POLL_MIN_MS: '100',
-      DNS_RESOLVER: dns.address,
-      DNS_DEADLINE_MS: '1000',
-      HTTP_CHALLENGE_PORT: String(routerHttpPort),
-      LOCAL_CERTIFICATE_DIR: join(dataDir, 'certificates'),
-      DNS_TARGET_SUFFIX: LOCAL_DNS_TARGET_SUFFIX,
-      LEGACY_TARGET_SUFFIXES: LOCAL_LEGACY_TARGET_SUFFIX,
-      RENEWAL_JITTER_SECONDS: '0',
-      ...options.environment,
-    });
+    const pebbleRootPem = await pebble.rootCertificatePem();
+    await writeFile(pebbleRootFile, pebbleRootPem);
 
+    const taskHandlers: Record<string, TaskHandler> = {};
     const workflows = new LocalWorkflows({
       definition: synthesized.issuanceDefinition,
-      taskHandlers: await loadHandlers(ISSUANCE_STEPS),
+      taskHandlers,
       waitOverrides: { [VALIDATION_POLL_STATE]: 100 },
     });
-    const notifications = new LocalNotifications();
-    useLocalServices({ workflows, notifications });
     stops.push(() => workflows.stopAll());
+    const notifications = new LocalNotifications();
+    const certificates = new LocalCertificateStore(join(dataDir, 'certificates'));
+    const ports = localPorts({
+      dynamodbEndpoint: dynamodb.endpoint,
+      tables: { events: tableNames.Events!, status: tableNames.Status!, challenges: tableNames.Challenges! },
+      acme: {
+        directoryUrl: acmeFaults.directoryUrl,
+        directoryTlsCaPem: pebble.tlsCaPem,
+        accountKeyFile: join(dataDir, 'acme-account-key.pem'),
+        pollMinMs: LOCAL_ACME_POLL_MS,
+      },
+      dns: { server: dns.address, deadlineMs: LOCAL_DNS_DEADLINE_MS },
+      httpChallengePort: routerHttpPort,
+      certificates,
+      workflows,
+      notifications,
+      apiTokenSecret,
+      settings: localSettings(options.settings, pebbleRootPem),
+    });
+    Object.assign(taskHandlers, await loadHandlers(ISSUANCE_STEPS, ports));
 
-    const projector = (await loadHandlers({ projector: PROJECTOR_HANDLER })).projector as StreamConsumer;
-    const poller = await startProjector(dynamodb, tableNames.Events!, projector);
+    const { projector, sweeper, platform } = await loadHandlers(
+      { projector: PROJECTOR_HANDLER, sweeper: SWEEP_HANDLER, platform: PLATFORM_EVENTS_HANDLER },
+      ports,
+    );
+    const poller = await startProjector(dynamodb, tableNames.Events!, projector as StreamConsumer);
     stops.push(() => poller.stop());
 
-    const { sweeper } = await loadHandlers({ sweeper: SWEEP_HANDLER });
     const sweep = () => sweeper!(undefined);
     const sweepTimer = setInterval(
       () => void sweep().catch((error: unknown) => console.error(`sweep failed: ${String(error)}`)),
@@ -166,10 +170,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     );
     stops.push(async () => clearInterval(sweepTimer));
 
-    const { platform } = await loadHandlers({ platform: PLATFORM_EVENTS_HANDLER });
     const firePlatformEvent = (detailType: string, detail: Record<string, unknown>, time = new Date()) =>
       platform!({ version: '0', id: randomUUID(), source: 'platform', 'detail-type': detailType, time: time.toISOString(), detail });
-    const apiDispatch = await loadApiDispatcher(ROOT);
+    const apiDispatch = await loadApiDispatcher(ROOT, ports);
     // EventBridge's stand-in: a user fires a platform event by hand, like the platform would.
     const dispatch: ApiDispatcher = async (request) => {
       if (request.method !== 'POST' || request.path !== LOCAL_PLATFORM_EVENTS_PATH) return apiDispatch(request);
@@ -179,7 +182,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
     const api: LocalServer = await startApiServer(dispatch, options.apiPort ?? 0);
     stops.push(() => api.close());
-    const certificates = new LocalCertificateStore(dependencies().config.localCertificateDir ?? '');
     const router = await startRouter({ dispatch, certificates, httpPort: routerHttpPort, httpsPort: options.routerHttpsPort ?? 0 });
     stops.push(() => router.close());
 
@@ -196,6 +198,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sweep,
       firePlatformEvent,
       dispatch,
+      ports,
+      dynamodbEndpoint: dynamodb.endpoint,
       certificates,
       dataDir,
       pebbleRootFile,
@@ -233,11 +237,26 @@ async function startProjector(dynamodb: DynamoDbLocal, eventsTable: string, proj
   return pollStream(new DynamoDBStreamsClient(config), Table.LatestStreamArn, projector);
 }
 
-/** Imports handler files by name, exactly the ones the stack points Lambda at. */
-async function loadHandlers(files: Record<string, string>): Promise<Record<string, TaskHandler>> {
+/** The local settings: production's, with this machine's DNS names and no renewal jitter, then the caller's. */
+function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootPem: string): Settings {
+  return {
+    ...DEFAULT_SETTINGS,
+    dnsTargetSuffix: LOCAL_DNS_TARGET_SUFFIX,
+    legacyTargetSuffixes: [LOCAL_LEGACY_TARGET_SUFFIX],
+    renewalJitterSeconds: overrides?.renewalJitterSeconds ?? 0,
+    retryPolicy: { ...DEFAULT_SETTINGS.retryPolicy, ...overrides?.retryPolicy },
+    trustedRootsPem: [...tls.rootCertificates, pebbleRootPem],
+  };
+}
+
+/** The handler files the stack points Lambda at, each given the local ports by its own factory. */
+async function loadHandlers(files: Record<string, string>, ports: Ports): Promise<Record<string, TaskHandler>> {
   const entries = await Promise.all(
     Object.entries(files).map(async ([name, file]) => {
-      const { handler } = (await import(join(ROOT, file))) as { handler: (event: unknown, context: object) => Promise<unknown> };
+      const { createHandler } = (await import(join(ROOT, file))) as {
+        createHandler: (ports: Ports) => (event: unknown, context: object) => Promise<unknown>;
+      };
+      const handler = createHandler(ports);
       return [name, (input: unknown) => handler(input, {})] as const;
     }),
   );

@@ -3,13 +3,9 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import { isIPv4, isIPv6, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { Packet, createTCPServer, createUDPServer, type Resource } from 'dns2';
+import type { CaaRecord } from '../../functions/domain/caa.ts';
 
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'CAA';
-export interface CaaRecord {
-  flags: number;
-  tag: string;
-  value: string;
-}
 /** `no-answer` never replies, so the client times out. */
 export type Behaviour = 'nxdomain' | 'servfail' | 'no-answer';
 

@@ -1,13 +1,12 @@
 // `npm start`: the local cloud, then a demo of the main job. App `demo` gets custom
 // domains; their status moves to "Cert Issued"; a curl command proves the result.
 import { join, relative } from 'node:path';
-import type { DomainStatus } from '../../functions/domain/status.ts';
+import { SETTLED_STATUSES, type DomainStatus } from '../../functions/domain/status.ts';
 import { LOCAL_DNS_TARGET_SUFFIX, LOCAL_PLATFORM_EVENTS_PATH, startLocalCloud } from './cloud.ts';
 
 const DEMO_APP = 'demo';
 const DEMO_DOMAINS = ['www.demo.test', 'shop.demo.test'];
 const HAND_FIRED_DOMAIN = 'api.demo.test';
-const SETTLED = new Set(['Cert Issued', 'Failed']);
 const DEMO_TIMEOUT_MS = 60_000;
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -87,7 +86,7 @@ async function watchStatuses(apiUrl: string, headers: Record<string, string>, si
       shown.set(domain.hostname, line);
       console.log(`  +${String(Date.now() - since).padStart(5)} ms  ${domain.hostname.padEnd(18)} ${line}`);
     }
-    if (domains.length === DEMO_DOMAINS.length && domains.every((domain) => SETTLED.has(domain.status))) return domains;
+    if (domains.length === DEMO_DOMAINS.length && domains.every((domain) => SETTLED_STATUSES.includes(domain.status))) return domains;
     if (Date.now() > deadline) throw new Error(`domains did not settle within ${DEMO_TIMEOUT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { streamIds } from '../../functions/domain/events.ts';
-import { dependencies } from '../../functions/handlers/lib/dependencies.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { issue } from '../support/certificates.ts';
 import { addDomain, api, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
@@ -31,7 +30,7 @@ async function assertHidden(method: string, path: string, body?: unknown) {
 }
 
 async function eventCount(streamId: string): Promise<number> {
-  return (await dependencies().events.read(streamId)).length;
+  return (await cloud().ports.events.read(streamId)).length;
 }
 
 test('domains: add, list, timeline, remove; bad input and conflicts change nothing', async () => {
@@ -96,6 +95,49 @@ test('an app has at most 100 domains: the 101st is 409', async () => {
   );
   assert.equal((await api(cloud(), 'GET', `/apps/${app}/domains`)).body.length, 100);
   assert.equal(await eventCount(streamIds.domain(app, 'd100.crowded.test')), 0);
+});
+
+test('a hostname with a path, query, fragment or percent-escape, or an IP address in any spelling, is refused: nothing appended', async () => {
+  const app = 'pasted';
+  for (const [hostname, wouldBe, rule] of [
+    ['a.test/x', 'a.test', '"/" is not allowed: give the bare domain name, without a scheme, path, query or fragment'],
+    ['b.test?x', 'b.test', '"?" is not allowed: give the bare domain name, without a scheme, path, query or fragment'],
+    ['c.test#x', 'c.test', '"#" is not allowed: give the bare domain name, without a scheme, path, query or fragment'],
+    ['%77ww.d.test', 'www.d.test', 'percent-encoded characters (%xx) are not allowed: give the domain name as it is written'],
+    ['127.1', '127.0.0.1', 'must be a domain name, not an IP address'],
+    ['0x7f.0.0.1', '127.0.0.1', 'must be a domain name, not an IP address'],
+    ['127.0.0.1', '127.0.0.1', 'must be a domain name, not an IP address'],
+  ] as const) {
+    const refused = await api(cloud(), 'POST', `/apps/${app}/domains`, { hostname }, cloud().tokens.forApps(app));
+    assert.deepEqual([refused.status, refused.body], [400, { error: { code: 'BAD_REQUEST', message: `hostname: ${rule}` } }], hostname);
+    assert.equal(await eventCount(streamIds.domain(app, wouldBe)), 0, `${hostname} was not stored as ${wouldBe}`);
+  }
+  assert.equal(await eventCount(streamIds.app(app)), 0, 'the app was not even created');
+});
+
+test('a hostname in the path is normalised like one in a body: case, trailing dot, IDN', async () => {
+  const app = 'paths';
+  const token = cloud().tokens.forApps(app);
+  for (const hostname of ['www.paths.test', 'bücher.paths.test']) {
+    assert.equal((await api(cloud(), 'POST', `/apps/${app}/domains`, { hostname }, token)).status, 201, hostname);
+  }
+  for (const spelling of ['WWW.Paths.test', 'www.paths.test.', 'WWW.PATHS.TEST.']) {
+    const timeline = await api(cloud(), 'GET', `/apps/${app}/domains/${encodeURIComponent(spelling)}/events`, undefined, token);
+    assert.deepEqual([timeline.status, timeline.body[0]?.data.hostname], [200, 'www.paths.test'], spelling);
+  }
+  const idn = await api(cloud(), 'GET', `/apps/${app}/domains/${encodeURIComponent('Bücher.paths.test.')}/events`, undefined, token);
+  assert.deepEqual([idn.status, idn.body[0]?.data.hostname], [200, 'xn--bcher-kva.paths.test']);
+  const badPath = await api(cloud(), 'GET', `/apps/${app}/domains/${encodeURIComponent('a.test/x')}/events`, undefined, token);
+  assert.deepEqual(
+    [badPath.status, badPath.body.error.message],
+    [400, 'hostname: "/" is not allowed: give the bare domain name, without a scheme, path, query or fragment'],
+  );
+
+  const removed = await api(cloud(), 'DELETE', `/apps/${app}/domains/WWW.Paths.test.`, undefined, token);
+  assert.deepEqual([removed.status, removed.body], [202, { app, hostname: 'www.paths.test', removed: true }]);
+  const removedIdn = await api(cloud(), 'DELETE', `/apps/${app}/domains/${encodeURIComponent('BÜCHER.paths.test')}`, undefined, token);
+  assert.deepEqual([removedIdn.status, removedIdn.body.hostname], [202, 'xn--bcher-kva.paths.test']);
+  assert.deepEqual((await api(cloud(), 'GET', `/apps/${app}/domains`, undefined, token)).body, []);
 });
 
 test('acm: status, disable removes managed certificates, enable issues them again, refresh', async () => {
@@ -218,7 +260,7 @@ test('certs: upload turns automation off; list, info, replace, remove; keys neve
   assert.deepEqual((await api(cloud(), 'GET', `/apps/${app}/certs`, undefined, token)).body, []);
   assert.equal(await cloud().certificates.findForHostname('shop.uploads.test'), undefined);
 
-  const everything = JSON.stringify([uploaded, listed, replaced, removed, await dependencies().events.read(streamIds.app(app))]);
+  const everything = JSON.stringify([uploaded, listed, replaced, removed, await cloud().ports.events.read(streamIds.app(app))]);
   assert.doesNotMatch(everything, /PRIVATE KEY/);
 });
 

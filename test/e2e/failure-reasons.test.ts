@@ -7,7 +7,7 @@ import { LOCAL_DNS_TARGET_SUFFIX, LOCAL_LEGACY_TARGET_SUFFIX } from '../../infra
 import { addDomain, timeline, useLocalCloud, waitForStatus, type TimelineEvent } from '../support/local-cloud.ts';
 
 // Retries far apart, a long window: each test sees the first failure and nothing after it.
-const cloud = useLocalCloud({ environment: { RETRY_FIRST_DELAY_SECONDS: '600', FAILING_WINDOW_SECONDS: '3600' } });
+const cloud = useLocalCloud({ settings: { retryPolicy: { firstRetryDelayMs: 600_000, failingWindowMs: 3_600_000 } } });
 const APP = 'reasons';
 const TARGET = `${APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
 const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
@@ -97,6 +97,41 @@ test('DNS_INCORRECT: a stray AAAA record, which the CA would try first', async (
     message: /has AAAA records \(2001:db8::1\) that do not belong to the app/,
     events: ['DnsCheckFailed', 'IssuanceFailed'],
   });
+});
+
+test('DNS_INCORRECT: an ALIAS provider publishes AAAA next to the A records on the name itself; said in plain words', async () => {
+  // A flattening provider: the name itself answers the target's A record and an AAAA of its own, no CNAME visible.
+  cloud().dns.zone.set('alias.v6.test', 'A', ['127.0.0.1']);
+  cloud().dns.zone.set('alias.v6.test', 'AAAA', ['2001:db8::64']);
+  const events = await expectFailure('alias.v6.test', {
+    status: 'Failing',
+    reason: 'DNS_INCORRECT',
+    message: /alias\.v6\.test has AAAA records \(2001:db8::64\).*IPv6 \(AAAA\) records are not supported and must be removed/,
+    events: ['DnsCheckFailed', 'IssuanceFailed'],
+  });
+  assert.deepEqual(
+    events[2]!.data.answers.filter((answer: { type: string }) => answer.type === 'AAAA'),
+    [{ name: 'alias.v6.test', type: 'AAAA', data: '2001:db8::64' }],
+  );
+  assert.equal(cloud().acmeFaults.log.filter((entry) => entry.hostname === 'alias.v6.test').length, 0, 'the CA was never asked');
+});
+
+test('DNS_INCORRECT: the CA could not connect over IPv6; its raw dial error becomes the same plain words', async () => {
+  cloud().dns.zone.set('www.v6-at-ca.test', 'CNAME', [TARGET]);
+  // Let's Encrypt words it `<address>: Fetching <url>: <what failed>`.
+  const detail = '2001:db8::99: Fetching http://www.v6-at-ca.test/.well-known/acme-challenge/x: Connection refused';
+  cloud().acmeFaults.inject({
+    operation: 'challenge',
+    hostname: 'www.v6-at-ca.test',
+    response: { status: 400, problem: { type: 'urn:ietf:params:acme:error:connection', detail } },
+  });
+  const events = await expectFailure('www.v6-at-ca.test', {
+    status: 'Failing',
+    reason: 'DNS_INCORRECT',
+    message: /www\.v6-at-ca\.test has AAAA records \(2001:db8::99\).*IPv6 \(AAAA\) records are not supported and must be removed/,
+    events: ['DnsVerified', 'OrderCreated', 'ChallengePublished', 'IssuanceFailed'],
+  });
+  assert.equal(events.at(-1)!.data.problem.detail, detail, 'the raw problem is kept in the event, not shown as the message');
 });
 
 test('CNAME_TARGET_INCORRECT: the CNAME points at a legacy target', async () => {

@@ -4,9 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Ports } from '../../functions/application/ports.ts';
+import { execute } from '../../functions/application/streams.ts';
 import { streamIds } from '../../functions/domain/events.ts';
-import { dependencies } from '../../functions/handlers/lib/dependencies.ts';
-import { execute } from '../../functions/handlers/lib/streams.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { ISSUANCE_STEPS } from '../../infra/workflows/issuance.ts';
 import { HAPPY_PATH_EVENTS, useLocalCloud } from '../support/local-cloud.ts';
@@ -16,14 +17,16 @@ const ref = { app: 'twice', hostname: 'www.twice.test' };
 const input = { ...ref, attempt: 1 };
 
 async function step(name: keyof typeof ISSUANCE_STEPS): Promise<unknown> {
-  const { handler } = (await import(`../../${ISSUANCE_STEPS[name]}`)) as { handler: (event: unknown, context: object) => Promise<unknown> };
-  return handler(input, {});
+  const { createHandler } = (await import(`../../${ISSUANCE_STEPS[name]}`)) as {
+    createHandler: (ports: Ports) => (event: unknown, context: object) => Promise<unknown>;
+  };
+  return createHandler(cloud().ports)(input, {});
 }
 
 test('every step run twice appends once, orders once and installs once', async () => {
   const dnsTarget = `${ref.app}.${LOCAL_DNS_TARGET_SUFFIX}`;
   cloud().dns.zone.set(ref.hostname, 'CNAME', [dnsTarget]);
-  const deps = dependencies();
+  const deps = cloud().ports;
   await execute(deps, ref, { type: 'AddDomain', ...ref, dnsTarget }, 'test');
   await execute(deps, ref, { type: 'RequestIssuance', trigger: 'domain-added' }, 'test');
   const eventTypes = async () => (await deps.events.read(streamIds.domain(ref.app, ref.hostname))).map((event) => event.type);
@@ -51,7 +54,7 @@ test('every step run twice appends once, orders once and installs once', async (
   await runTwice('CheckValidation');
   const [firstInstall, secondInstall] = (await runTwice('FinalizeAndInstall')) as [{ certificateArn: string }, { certificateArn: string }];
   assert.equal(secondInstall.certificateArn, firstInstall.certificateArn);
-  const installedFolders = (await readdir(deps.config.localCertificateDir!, { withFileTypes: true })).filter((entry) =>
+  const installedFolders = (await readdir(join(cloud().dataDir, 'certificates'), { withFileTypes: true })).filter((entry) =>
     entry.isDirectory(),
   );
   assert.equal(installedFolders.length, 1, 'one certificate installed');

@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { streamIds } from '../../functions/domain/events.ts';
-import { dependencies } from '../../functions/handlers/lib/dependencies.ts';
 import { LOCAL_DNS_TARGET_SUFFIX, LOCAL_PLATFORM_EVENTS_PATH } from '../../infra/local/cloud.ts';
 import { api, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
 
@@ -27,7 +26,7 @@ async function outcome(app: string, hostnames: string[]) {
 
 async function settle(app: string, hostnames: string[]) {
   for (const hostname of hostnames) {
-    const events = await dependencies().events.read(streamIds.domain(app, hostname));
+    const events = await cloud().ports.events.read(streamIds.domain(app, hostname));
     if (events.at(-1)?.type !== 'DomainRemoved' && events.length > 0)
       await waitForStatus(cloud(), app, hostname, ['Cert Issued', 'Failed']);
   }
@@ -43,7 +42,7 @@ test('a DomainAdded event leads to "Cert Issued"; the same event again changes n
   await fire(added);
   assert.deepEqual(await timeline(cloud(), 'fired', 'www.fired.test'), before);
   assert.equal(cloud().workflows.executions.has('fired_www.fired.test_2'), false);
-  assert.equal((await dependencies().events.read(streamIds.receipt('evt-added-1'))).length, 1);
+  assert.equal((await cloud().ports.events.read(streamIds.receipt('evt-added-1'))).length, 1);
 });
 
 test('the local endpoint takes an event by hand, as a user would fire one', async () => {
@@ -83,7 +82,7 @@ test('duplicated and shuffled deliveries end in the same state as in-order deliv
   assert.deepEqual(renamed('twice'), renamed('inorder'));
   assert.deepEqual(renamed('shuffled'), renamed('inorder'));
   // The removal that came first left a tombstone; the late add found it and did nothing.
-  const shuffledA = (await dependencies().events.read(streamIds.domain('shuffled', 'a.shuffled.test'))).map((event) => event.type);
+  const shuffledA = (await cloud().ports.events.read(streamIds.domain('shuffled', 'a.shuffled.test'))).map((event) => event.type);
   assert.deepEqual(shuffledA, ['DomainRemoved']);
 });
 
@@ -115,7 +114,7 @@ test('AppDeleted removes every domain and certificate of the app, once', async (
   await fire(deleted);
   assert.equal(await cloud().certificates.findForHostname('www.doomed.test'), undefined);
   assert.equal((await api(cloud(), 'GET', '/apps/doomed/domains')).status, 404);
-  const appTypes = (await dependencies().events.read(streamIds.app('doomed'))).map((event) => event.type);
+  const appTypes = (await cloud().ports.events.read(streamIds.app('doomed'))).map((event) => event.type);
   assert.deepEqual(appTypes.slice(-2), ['DomainDetached', 'AppDeleted']);
   // A late DomainAdded for the deleted app is dropped: it does not come back.
   const late = await fire({ detailType: 'DomainAdded', detail: { eventId: 'doomed-3', app: 'doomed', hostname: 'api.doomed.test' } });
@@ -133,5 +132,5 @@ test('an event that cannot be good is dropped, not retried: a bad hostname, a ho
     dropped: string;
   };
   assert.match(stolen.dropped, /already a domain of another app/);
-  assert.equal((await dependencies().events.read(streamIds.receipt('bad-3'))).length, 0);
+  assert.equal((await cloud().ports.events.read(streamIds.receipt('bad-3'))).length, 0);
 });

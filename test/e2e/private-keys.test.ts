@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
+import { localClientConfig } from '../../infra/local/local-ports.ts';
 import { issue } from '../support/certificates.ts';
 import { addDomain, api, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
 
@@ -57,7 +58,7 @@ test('no private key bytes in logs, events, tables, API answers or workflow stat
   await call('GET', `/apps/${APP}/domains/www.secrets.test/events`);
   await call('DELETE', `/apps/${APP}/certs/${created.body.name}`);
 
-  const dynamodb = new DynamoDBClient({});
+  const dynamodb = new DynamoDBClient(localClientConfig(cloud().dynamodbEndpoint));
   const tables = (await dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
   assert.ok(tables.length >= 3);
   const items = await Promise.all(

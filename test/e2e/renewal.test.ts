@@ -11,7 +11,7 @@ import { addDomain, timeline, useLocalCloud, waitForStatus, api } from '../suppo
 const cloud = useLocalCloud({
   certificateValidityPeriod: 12,
   sweepIntervalMs: 250,
-  environment: { RENEWAL_JITTER_SECONDS: '2', RETRY_FIRST_DELAY_SECONDS: '60' },
+  settings: { renewalJitterSeconds: 2, retryPolicy: { firstRetryDelayMs: 60_000 } },
 });
 const APP = 'renewals';
 const TARGET = `${APP}.${LOCAL_DNS_TARGET_SUFFIX}`;

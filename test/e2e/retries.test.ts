@@ -8,11 +8,8 @@ import { addDomain, api, timeline, useLocalCloud, waitForStatus } from '../suppo
 
 const WINDOW_SECONDS = 4;
 const cloud = useLocalCloud({
-  environment: {
-    FAILING_WINDOW_SECONDS: String(WINDOW_SECONDS),
-    RETRY_FIRST_DELAY_SECONDS: '1',
-    RETRY_MAX_DELAY_SECONDS: '1',
-    NOTIFY_AFTER_FAILING_SECONDS: '2',
+  settings: {
+    retryPolicy: { failingWindowMs: WINDOW_SECONDS * 1000, firstRetryDelayMs: 1000, maxRetryDelayMs: 1000, notifyAfterMs: 2000 },
   },
   sweepIntervalMs: 60 * 60_000,
 });

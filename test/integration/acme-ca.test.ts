@@ -2,23 +2,24 @@
 // and problem documents surfaced as typed errors that keep type and status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import acme from 'acme-client';
 import { AcmeCertificateAuthority } from '../../functions/adapters/acme/acme-ca.ts';
-import { AcmeProblemError } from '../../functions/adapters/acme/acme-problem-error.ts';
 import { FileAccountKey } from '../../functions/adapters/acme/account-key.ts';
-import { splitPemChain } from '../../functions/adapters/certificates/certificate-store.ts';
+import { AcmeProblemError } from '../../functions/adapters/acme/certificate-authority.ts';
 import { settledAuthorization, useAcmeTestbed, validatedOrder } from '../support/acme-testbed.ts';
 
 let ca: AcmeCertificateAuthority;
 let accountKeyFile: string;
 const testbed = useAcmeTestbed(async ({ dataDir, pebble }) => {
   accountKeyFile = join(dataDir, 'account.pem');
+  const accountKey = new FileAccountKey(accountKeyFile);
+  await accountKey.load();
   ca = new AcmeCertificateAuthority({
     directoryUrl: pebble.directoryUrl,
-    accountKeyPem: await new FileAccountKey(accountKeyFile).load(),
+    accountKey,
     directoryTlsCaPem: pebble.tlsCaPem,
     pollMinMs: 50,
   });
@@ -29,31 +30,26 @@ test('the account key is created once, readable by its owner only', async () => 
   assert.equal(await new FileAccountKey(accountKeyFile).load(), await new FileAccountKey(accountKeyFile).load());
 });
 
-test('an HTTP-01 order becomes a certificate chain for the name', async () => {
+test('an HTTP-01 order becomes a certificate chain for the name, with the key it was requested with', async () => {
   const { order, authorization } = await validatedOrder(testbed(), ca, 'www.acme-ok.test');
   assert.equal(authorization.status, 'valid');
-  const [, csr] = await acme.crypto.createCsr(
-    { commonName: 'www.acme-ok.test', altNames: ['www.acme-ok.test'] },
-    await acme.crypto.createPrivateEcdsaKey(),
-  );
-  const chain = splitPemChain(await ca.finalize(order.orderUrl, csr.toString()));
+  const issued = await ca.issue(order.orderUrl, 'www.acme-ok.test');
+  const chain = acme.crypto.splitPemChain(issued.chainPem);
   assert.equal(chain.length, 2, 'leaf and intermediate');
   const leaf = new X509Certificate(chain[0]!);
   assert.equal(leaf.subjectAltName, 'DNS:www.acme-ok.test');
   assert.ok(leaf.verify(new X509Certificate(chain[1]!).publicKey));
+  assert.ok(leaf.checkPrivateKey(createPrivateKey(issued.privateKeyPem)), 'the key is the one in the CSR');
+  assert.deepEqual(
+    [issued.certificate.serialNumber, issued.certificate.notAfter],
+    [leaf.serialNumber, new Date(leaf.validTo).toISOString()],
+  );
 });
 
 test('an order finalized before cannot be finalized again with another key', async () => {
   const { order } = await validatedOrder(testbed(), ca, 'www.acme-twice.test');
-  const csr = async () =>
-    (
-      await acme.crypto.createCsr(
-        { commonName: 'www.acme-twice.test', altNames: ['www.acme-twice.test'] },
-        await acme.crypto.createPrivateEcdsaKey(),
-      )
-    )[1].toString();
-  await ca.finalize(order.orderUrl, await csr());
-  await assert.rejects(ca.finalize(order.orderUrl, await csr()), {
+  await ca.issue(order.orderUrl, 'www.acme-twice.test');
+  await assert.rejects(ca.issue(order.orderUrl, 'www.acme-twice.test'), {
     name: 'OrderAlreadyFinalizedError',
     message: /is valid: an earlier run finalized it/,
   });
@@ -72,11 +68,7 @@ test('a challenge the CA cannot fetch leaves the authorization invalid with its 
 test("a problem document from the CA is a typed error with its type, detail and status (not acme-client's plain Error)", async () => {
   const { order } = await validatedOrder(testbed(), ca, 'www.acme-csr.test');
   // A CSR for another name than the order's: Pebble refuses it as unauthorized for that name.
-  const [, csr] = await acme.crypto.createCsr(
-    { commonName: 'other.acme-csr.test', altNames: ['other.acme-csr.test'] },
-    await acme.crypto.createPrivateEcdsaKey(),
-  );
-  const error = await ca.finalize(order.orderUrl, csr.toString()).then(
+  const error = await ca.issue(order.orderUrl, 'other.acme-csr.test').then(
     () => assert.fail('finalize should have failed'),
     (caught: unknown) => caught,
   );

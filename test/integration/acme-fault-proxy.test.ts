@@ -8,8 +8,7 @@ import type http from 'node:http';
 import https from 'node:https';
 import acme from 'acme-client';
 import { AcmeCertificateAuthority } from '../../functions/adapters/acme/acme-ca.ts';
-import { AcmeProblemError } from '../../functions/adapters/acme/acme-problem-error.ts';
-import { splitPemChain } from '../../functions/adapters/certificates/certificate-store.ts';
+import { AcmeProblemError } from '../../functions/adapters/acme/certificate-authority.ts';
 import { startAcmeFaultProxy, type AcmeFaultProxy, type AcmeOperation } from '../../infra/local/acme-fault-proxy.ts';
 import { settledAuthorization, useAcmeTestbed, validatedOrder as validatedOrderOf } from '../support/acme-testbed.ts';
 
@@ -21,7 +20,7 @@ const testbed = useAcmeTestbed(async ({ pebble }) => {
   proxy = await startAcmeFaultProxy({ upstreamDirectoryUrl: pebble.directoryUrl, upstreamTlsCaPem: pebble.tlsCaPem });
   ca = new AcmeCertificateAuthority({
     directoryUrl: proxy.directoryUrl,
-    accountKeyPem: (await acme.crypto.createPrivateEcdsaKey()).toString(),
+    accountKey: { load: async () => (await acme.crypto.createPrivateEcdsaKey()).toString() },
     directoryTlsCaPem: proxy.tlsCaPem,
     pollMinMs: 50,
   });
@@ -34,14 +33,14 @@ async function validatedOrder(hostname: string) {
   return order;
 }
 
-async function csrFor(hostname: string): Promise<string> {
-  const [, csr] = await acme.crypto.createCsr({ commonName: hostname, altNames: [hostname] }, await acme.crypto.createPrivateEcdsaKey());
-  return csr.toString();
+/** The chain the CA issues for an order of the name. */
+async function chainOf(orderUrl: string, hostname: string): Promise<string[]> {
+  return acme.crypto.splitPemChain((await ca.issue(orderUrl, hostname)).chainPem);
 }
 
 async function issue(hostname: string): Promise<string[]> {
   const order = await validatedOrder(hostname);
-  return splitPemChain(await ca.finalize(order.orderUrl, await csrFor(hostname)));
+  return chainOf(order.orderUrl, hostname);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -162,20 +161,20 @@ test('serverInternal on finalize for one name is typed, leaves another name alon
   });
   try {
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const error = await rejection(ca.finalize(failingOrder.orderUrl, await csrFor(failing)));
+      const error = await rejection(ca.issue(failingOrder.orderUrl, failing));
       assert.ok(error instanceof AcmeProblemError, `expected AcmeProblemError, got ${String(error)}`);
       assert.equal(error.problem.type, `${ERROR}serverInternal`);
       assert.equal(error.problem.detail, 'the signer is unavailable');
       assert.equal(error.httpStatus, 500);
       assert.equal(error.retryAfter, undefined);
     }
-    const chain = splitPemChain(await ca.finalize(fineOrder.orderUrl, await csrFor(fine)));
+    const chain = await chainOf(fineOrder.orderUrl, fine);
     assert.equal(new X509Certificate(chain[0]!).subjectAltName, `DNS:${fine}`);
   } finally {
     proxy.clear();
   }
   // The failed finalizations never reached Pebble: the order is still ready, and now finalizes.
-  const chain = splitPemChain(await ca.finalize(failingOrder.orderUrl, await csrFor(failing)));
+  const chain = await chainOf(failingOrder.orderUrl, failing);
   assert.equal(new X509Certificate(chain[0]!).subjectAltName, `DNS:${failing}`);
   const finalizes = proxy.log.filter((entry) => entry.operation === 'finalize');
   assert.deepEqual(
@@ -205,7 +204,7 @@ test('times: 1 fails the first matching request, then forwards (a challenge, att
   assert.ok(error.retryAfter);
   await ca.askToValidate(order.challengeUrl);
   assert.equal((await settledAuthorization(ca, order.authorizationUrl)).status, 'valid');
-  const chain = splitPemChain(await ca.finalize(order.orderUrl, await csrFor(hostname)));
+  const chain = await chainOf(order.orderUrl, hostname);
   assert.equal(chain.length, 2);
   const challenges = entriesFor(hostname).filter((entry) => entry.operation === 'challenge');
   assert.deepEqual(

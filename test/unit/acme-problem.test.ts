@@ -27,12 +27,12 @@ test('caa is CAA_FORBIDS and not retried; dns is told apart by its detail', () =
 test('validation failures take their reason from what our own look at the challenge URL saw', () => {
   for (const type of ['connection', 'unauthorized', 'incorrectResponse']) {
     const cdn = classify(type, 'Invalid response from http://www.example.com/.well-known/...: 404', {
-      selfCheck: { passed: false, reason: 'CDN_NO_CHALLENGE', message: 'answers 404' },
+      selfCheck: { passed: false, reason: 'CDN_NO_CHALLENGE', message: 'answers 404', retryable: true },
     });
     assert.deepEqual([cdn.reason, cdn.retryable], ['CDN_NO_CHALLENGE', true], type);
     assert.match(cdn.message, /answers 404 \(The certificate authority said: Invalid response/);
     assert.equal(
-      classify(type, 'x', { selfCheck: { passed: false, reason: 'REDIRECT_DROPS_PATH', message: 'm' } }).reason,
+      classify(type, 'x', { selfCheck: { passed: false, reason: 'REDIRECT_DROPS_PATH', message: 'm', retryable: true } }).reason,
       'REDIRECT_DROPS_PATH',
     );
     // Our look passed, the CA's failed: the CA sees the domain elsewhere.
@@ -78,4 +78,18 @@ test('a compound problem is classified by its first subproblem', () => {
     context,
   );
   assert.equal(compound.reason, 'CAA_FORBIDS');
+});
+
+test('a connection problem naming an IPv6 address says IPv6 (AAAA) records are not supported, however the CA words it', () => {
+  for (const detail of [
+    '2001:db8::1: Fetching http://www.example.com/.well-known/acme-challenge/tok: Connection refused',
+    'Get "http://www.example.com/.well-known/acme-challenge/tok": dial tcp [2001:db8::1]:80: connect: network is unreachable',
+  ]) {
+    const classified = classify('connection', detail, { selfCheck: { passed: true } });
+    assert.equal(classified.reason, 'DNS_INCORRECT', detail);
+    assert.match(classified.message, /www\.example\.com has AAAA records \(2001:db8::1\)/);
+    assert.match(classified.message, /IPv6 \(AAAA\) records are not supported and must be removed/);
+  }
+  // An IPv4 connection failure keeps the generic words.
+  assert.doesNotMatch(classify('connection', '192.0.2.1: Fetching http://x/: Timeout during connect').message, /IPv6/);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { issue, RSA, type Issued } from '../support/certificates.ts';
-import { inspectUpload, parseOpenSslTime, type Inspection, type InspectionOptions } from '../../functions/domain/uploaded-certificate.ts';
+import { inspectUpload, type Inspection, type InspectionOptions } from '../../functions/domain/uploaded-certificate.ts';
 
 const NOW = new Date('2030-06-01T12:00:00Z');
 const DAY = 24 * 60 * 60_000;
@@ -281,10 +281,4 @@ describe('refusals name the field and the rule', () => {
   test('more certificates than a chain has', () => {
     refused(inspect({ certificateChain: Array(11).fill(leaf.pem).join('\n') }), 'certificateChain', /has 11 certificates: at most 10/);
   });
-});
-
-test("OpenSSL's time text, as node prints it, is read as UTC", () => {
-  assert.equal(parseOpenSslTime('Mar  5 09:03:07 2026 GMT').toISOString(), '2026-03-05T09:03:07.000Z');
-  assert.equal(parseOpenSslTime('Dec 31 23:59:59.250 2049 GMT').toISOString(), '2049-12-31T23:59:59.250Z');
-  assert.throws(() => parseOpenSslTime('2026-03-05T09:03:07Z'));
 });

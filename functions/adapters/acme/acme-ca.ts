@@ -1,57 +1,44 @@
-// The certificate authority, over ACME (RFC 8555) with acme-client. Each method is
-// one short call: waiting and retrying belong to the state machine, not to a Lambda.
+// The certificate authority over ACME with acme-client: the CertificateAuthority port.
+// acme-client's plain Errors lose the problem document, so an axios interceptor raises typed ones.
+import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import acme from 'acme-client';
 import { ACME_ERROR_PREFIX, type AcmeProblem } from '../../domain/acme-problem.ts';
-import { AcmeProblemError, CaUnreachableError, OrderAlreadyFinalizedError } from './acme-problem-error.ts';
+import type { IssuedCertificate } from '../../domain/events.ts';
+import type { AccountKeyStore } from './account-key.ts';
+import {
+  AcmeProblemError,
+  CaUnreachableError,
+  OrderAlreadyFinalizedError,
+  type AuthorizationState,
+  type CertificateAuthority,
+  type CreatedOrder,
+  type Issuance,
+} from './certificate-authority.ts';
 
 export interface AcmeSettings {
   directoryUrl: string;
-  accountKeyPem: string;
+  /** Read on first use: a cold start that never talks to the CA never fetches the secret. */
+  accountKey: AccountKeyStore;
   /** A CA to trust for the directory's own TLS (the local Pebble's generated one). */
   directoryTlsCaPem?: string;
   /** acme-client's poll backoff while an order is processing; its 5 s default suits production only. */
   pollMinMs: number;
 }
 
-export interface CreatedOrder {
-  orderUrl: string;
-  authorizationUrl: string;
-  challengeUrl: string;
-  token: string;
-  /** `valid` when the CA reuses an authorization it already holds: no challenge to answer. */
-  authorizationStatus: string;
-}
-
-export interface AuthorizationState {
-  status: string;
-  /** The http-01 challenge's own status: only a `pending` one may be asked to validate. */
-  challengeStatus: string;
-  /** The challenge's error when the CA could not validate. */
-  problem?: AcmeProblem;
-}
-
-export class AcmeCertificateAuthority {
-  private readonly client: acme.Client;
+export class AcmeCertificateAuthority implements CertificateAuthority {
+  private client: Promise<acme.Client> | undefined;
   private account: Promise<unknown> | undefined;
 
-  constructor(settings: AcmeSettings) {
+  constructor(private readonly settings: AcmeSettings) {
     installHttpBehaviour(settings.directoryTlsCaPem);
-    this.client = new acme.Client({
-      directoryUrl: settings.directoryUrl,
-      accountKey: settings.accountKeyPem,
-      backoffMin: settings.pollMinMs,
-      backoffMax: settings.pollMinMs * 10,
-      backoffAttempts: 20,
-    });
   }
 
   createOrder(hostname: string): Promise<CreatedOrder> {
-    return this.call(async () => {
-      await this.ensureAccount();
-      const order = await this.client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });
-      const [authorization] = await this.client.getAuthorizations(order);
+    return this.call(async (client) => {
+      const order = await client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });
+      const [authorization] = await client.getAuthorizations(order);
       const challenge = authorization?.challenges.find((candidate) => candidate.type === 'http-01');
       if (!authorization || !challenge) throw new Error(`the CA offered no http-01 challenge for ${hostname}`);
       return {
@@ -64,22 +51,19 @@ export class AcmeCertificateAuthority {
     });
   }
 
-  /** What the challenge URL must answer: the token bound to our account key. */
-  keyAuthorization(token: string): Promise<string> {
-    return this.client.getChallengeKeyAuthorization({ type: 'http-01', token, url: '', status: 'pending' });
+  async keyAuthorization(token: string): Promise<string> {
+    return (await this.acmeClient()).getChallengeKeyAuthorization({ type: 'http-01', token, url: '', status: 'pending' });
   }
 
   askToValidate(challengeUrl: string): Promise<void> {
-    return this.call(async () => {
-      await this.ensureAccount();
-      await this.client.completeChallenge({ type: 'http-01', url: challengeUrl, token: '', status: 'pending' });
+    return this.call(async (client) => {
+      await client.completeChallenge({ type: 'http-01', url: challengeUrl, token: '', status: 'pending' });
     });
   }
 
   authorization(authorizationUrl: string): Promise<AuthorizationState> {
-    return this.call(async () => {
-      await this.ensureAccount();
-      const [authorization] = await this.client.getAuthorizations({ authorizations: [authorizationUrl] } as acme.Order);
+    return this.call(async (client) => {
+      const [authorization] = await client.getAuthorizations({ authorizations: [authorizationUrl] } as acme.Order);
       if (!authorization) throw new Error(`authorization ${authorizationUrl} not found`);
       const challenge = authorization.challenges.find((candidate) => candidate.type === 'http-01');
       const failed = authorization.challenges.find((candidate) => candidate.error);
@@ -91,35 +75,73 @@ export class AcmeCertificateAuthority {
     });
   }
 
-  /** Finalizes with the CSR and downloads the chain (leaf first). */
-  finalize(orderUrl: string, csrPem: string): Promise<string> {
-    return this.call(async () => {
-      await this.ensureAccount();
-      let order = await this.client.getOrder({ url: orderUrl } as acme.Order);
+  issue(orderUrl: string, hostname: string): Promise<Issuance> {
+    return this.call(async (client) => {
+      let order = await client.getOrder({ url: orderUrl } as acme.Order);
       if (order.status !== 'ready') throw new OrderAlreadyFinalizedError(orderUrl, order.status);
-      order = await this.client.finalizeOrder(order, csrPem);
-      if (order.status !== 'valid') order = await this.client.waitForValidStatus(order);
-      return this.client.getCertificate(order);
+      const [privateKey, csr] = await acme.crypto.createCsr(
+        { commonName: hostname, altNames: [hostname] },
+        await acme.crypto.createPrivateEcdsaKey('P-256'),
+      );
+      order = await client.finalizeOrder(order, csr);
+      if (order.status !== 'valid') order = await client.waitForValidStatus(order);
+      const chainPem = await client.getCertificate(order);
+      return { chainPem, privateKeyPem: privateKey.toString(), certificate: describeLeaf(chainPem) };
     });
   }
 
   /** Every failure is either the CA's problem document or the CA being unreachable. */
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: (client: acme.Client) => Promise<T>): Promise<T> {
     try {
-      return await operation();
+      const client = await this.acmeClient();
+      await this.ensureAccount(client);
+      return await operation(client);
     } catch (error) {
       throw error instanceof AcmeProblemError || error instanceof OrderAlreadyFinalizedError ? error : new CaUnreachableError(error);
     }
   }
 
-  private async ensureAccount(): Promise<void> {
+  private acmeClient(): Promise<acme.Client> {
+    const { directoryUrl, accountKey, pollMinMs } = this.settings;
+    this.client ??= accountKey.load().then(
+      (accountKeyPem) =>
+        new acme.Client({
+          directoryUrl,
+          accountKey: accountKeyPem,
+          backoffMin: pollMinMs,
+          backoffMax: pollMinMs * 10,
+          backoffAttempts: 20,
+        }),
+      (error: unknown) => {
+        this.client = undefined;
+        throw error;
+      },
+    );
+    return this.client;
+  }
+
+  private async ensureAccount(client: acme.Client): Promise<void> {
     // Registering an existing key returns the existing account: safe on every cold start.
-    this.account ??= this.client.createAccount({ termsOfServiceAgreed: true }).catch((error: unknown) => {
+    this.account ??= client.createAccount({ termsOfServiceAgreed: true }).catch((error: unknown) => {
       this.account = undefined;
       throw error;
     });
     await this.account;
   }
+}
+
+function describeLeaf(chainPem: string): IssuedCertificate {
+  const [leafPem] = acme.crypto.splitPemChain(chainPem);
+  if (!leafPem) throw new Error('the CA returned an empty certificate chain');
+  const { notBefore, notAfter } = acme.crypto.readCertificateInfo(leafPem);
+  const leaf = new X509Certificate(leafPem);
+  return {
+    serialNumber: leaf.serialNumber,
+    issuer: leaf.issuer,
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    fingerprint256: leaf.fingerprint256,
+  };
 }
 
 let installed = false;

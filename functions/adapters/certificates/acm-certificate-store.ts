@@ -1,11 +1,13 @@
+// AWS Certificate Manager, where the platform's TLS terminators read certificates.
 import { ACMClient, DeleteCertificateCommand, ImportCertificateCommand, ResourceNotFoundException } from '@aws-sdk/client-acm';
-import { splitPemChain, type CertificateBundle, type CertificateStore } from './certificate-store.ts';
+import acme from 'acme-client';
+import type { CertificateBundle, CertificateStore } from './certificate-store.ts';
 
 export class AcmCertificateStore implements CertificateStore {
   constructor(private readonly client: ACMClient) {}
 
   async install(bundle: CertificateBundle, replaceArn?: string): Promise<string> {
-    const [leaf, ...intermediates] = splitPemChain(bundle.chainPem);
+    const [leaf, ...intermediates] = acme.crypto.splitPemChain(bundle.chainPem);
     if (!leaf) throw new Error(`the CA returned no certificate for ${bundle.hostname}`);
     const encode = (pem: string) => Buffer.from(pem);
     const { CertificateArn } = await this.client.send(

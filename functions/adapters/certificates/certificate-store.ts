@@ -19,7 +19,3 @@ export interface CertificateStore {
   /** Deletes the certificate; removing one that is already gone is fine. */
   remove(certificateArn: string): Promise<void>;
 }
-
-export function splitPemChain(chainPem: string): string[] {
-  return chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-}

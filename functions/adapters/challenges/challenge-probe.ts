@@ -1,30 +1,7 @@
-// Fetches a challenge URL the way the CA will: plain HTTP to the address DNS gives,
-// the domain in the Host header, redirects reported rather than followed.
-import http from 'node:http';
 import type { ChallengeResponse } from '../../domain/self-check.ts';
-import { challengePath } from '../../domain/self-check.ts';
 
-const PROBE_TIMEOUT_MS = 5000;
-const MAX_BODY_BYTES = 8192;
-
-export function probeChallenge(address: string, port: number, hostname: string, token: string): Promise<ChallengeResponse> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(
-      { host: address, port, path: challengePath(token), headers: { host: hostname }, timeout: PROBE_TIMEOUT_MS },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          if (body.length < MAX_BODY_BYTES) body += chunk;
-        });
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body, ...(response.headers.location && { location: response.headers.location }) }),
-        );
-      },
-    );
-    request.on('timeout', () =>
-      request.destroy(new Error(`no answer from ${hostname} (${address}:${port}) within ${PROBE_TIMEOUT_MS} ms`)),
-    );
-    request.on('error', reject);
-  });
+/** The port: fetches a challenge URL through the domain, the way the CA will. */
+export interface ChallengeProbe {
+  /** Rejects when nothing answers at the address (refused, reset, timed out). */
+  fetch(address: string, hostname: string, token: string): Promise<ChallengeResponse>;
 }

@@ -2,10 +2,10 @@
 // the CA will see them, with a deadline of our own around every query.
 import type { CaaRecord as NodeCaaRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
-import type { CaaRecord, CaaSet } from '../../domain/caa.ts';
+import type { CaaLookup, CaaLookupFailure, CaaRecord } from '../../domain/caa.ts';
 import type { LookupFailure, Resolution } from '../../domain/dns-check.ts';
+import type { DnsLookup } from './dns-lookup.ts';
 
-export const DEFAULT_RESOLVER = '8.8.8.8';
 const MAX_CNAME_HOPS = 8;
 
 const FAILURE_BY_CODE: Record<string, LookupFailure> = {
@@ -16,27 +16,13 @@ const FAILURE_BY_CODE: Record<string, LookupFailure> = {
   ECONNREFUSED: 'TIMEOUT',
 };
 
-/**
- * The Relevant CAA RRset, `undefined` when no name up to the TLD has CAA records,
- * or why it could not be known: a SERVFAIL or timeout (or an answer node cannot
- * read, `code` says which) on the CAA query for `name`. The caller maps a failure
- * to CAA_UNSUPPORTED: records we could not see may forbid issuance.
- */
-export type CaaLookup = CaaSet | undefined | CaaLookupFailure;
-export interface CaaLookupFailure {
-  failure: LookupFailure;
-  name: string;
-  /** node's error code when it is not a plain SERVFAIL or timeout, e.g. EBADRESP. */
-  code?: string;
-}
-
 class LookupFailed extends Error {
   constructor(readonly failure: LookupFailure) {
     super(failure);
   }
 }
 
-export class DnsResolver {
+export class DnsResolver implements DnsLookup {
   private readonly resolver: Resolver;
 
   constructor(
@@ -53,11 +39,13 @@ export class DnsResolver {
       // The first CNAME query also tells a name that does not exist (NXDOMAIN) from one that is empty.
       const cnameChain = await this.cnameChain(name);
       const final = cnameChain.at(-1) ?? name;
-      const [ipv4, ipv6] = await Promise.all([
+      // AAAA on the name itself as well as at the chain's end: some providers publish both, and the CA asks the name.
+      const [ipv4, ipv6AtEnd, ipv6AtName] = await Promise.all([
         this.records(() => this.resolver.resolve4(final)),
         this.records(() => this.resolver.resolve6(final)),
+        final === name ? Promise.resolve([]) : this.records(() => this.resolver.resolve6(name)),
       ]);
-      return { name, cnameChain, ipv4, ipv6 };
+      return { name, cnameChain, ipv4, ipv6: [...new Set([...ipv6AtEnd, ...ipv6AtName])] };
     } catch (error) {
       if (error instanceof LookupFailed) return { name, failure: error.failure };
       throw error;

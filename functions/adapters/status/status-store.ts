@@ -1,89 +1,12 @@
-// The status projection table: one row per (app, hostname), written only by the
-// projector, each row stamped with the stream version it reflects.
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DomainStatus } from '../../domain/status.ts';
 
-export class StatusStore {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {}
-
+/** The port: the status projection, one row per (app, hostname), each stamped with the stream version it reflects. */
+export interface StatusStore {
   /** Writes the row unless a newer version is already there (stream records can arrive late or twice). */
-  async save(app: string, status: DomainStatus, version: number): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall({ app, ...status, version }, { removeUndefinedValues: true }),
-          ConditionExpression: 'attribute_not_exists(app) OR version < :version',
-          ExpressionAttributeValues: { ':version': { N: String(version) } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
+  save(app: string, status: DomainStatus, version: number): Promise<void>;
   /** Removes the row of a domain that is gone, unless a newer version was written since. */
-  async remove(app: string, hostname: string, version: number): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: { app: { S: app }, hostname: { S: hostname } },
-          ConditionExpression: 'attribute_not_exists(app) OR version < :version',
-          ExpressionAttributeValues: { ':version': { N: String(version) } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  async listApp(app: string): Promise<DomainStatus[]> {
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'app = :app',
-        ExpressionAttributeValues: { ':app': { S: app } },
-      }),
-    );
-    return Items.map((item) => {
-      const { app: _app, version: _version, ...status } = unmarshall(item);
-      return status as DomainStatus;
-    });
-  }
-
-  /**
-   * Domains the sweep must look at: a renewal due, or failing since before `failingBefore`.
-   * A scan: fine for thousands of domains; a sparse index on renewsAt would take over beyond.
-   */
-  async needingAttention(now: Date, failingBefore: Date): Promise<Array<{ app: string; hostname: string }>> {
-    const found: Array<{ app: string; hostname: string }> = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ProjectionExpression: 'app, hostname',
-          FilterExpression: 'renewsAt <= :now OR failingSince <= :failingBefore',
-          ExpressionAttributeValues: { ':now': { S: now.toISOString() }, ':failingBefore': { S: failingBefore.toISOString() } },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) found.push(unmarshall(item) as { app: string; hostname: string });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return found;
-  }
+  remove(app: string, hostname: string, version: number): Promise<void>;
+  listApp(app: string): Promise<DomainStatus[]>;
+  /** Domains the sweep must look at: a renewal due, or failing since before `failingBefore`. */
+  needingAttention(now: Date, failingBefore: Date): Promise<Array<{ app: string; hostname: string }>>;
 }

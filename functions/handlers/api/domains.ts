@@ -1,48 +1,30 @@
 // /apps/{app}/domains: add, list and remove custom domains, and read a domain's timeline.
-import { NotFoundError } from '../../domain/errors.ts';
-import { streamIds } from '../../domain/events.ts';
+import { addDomain, domainTimeline, listDomains, removeAppDomain } from '../../application/apps.ts';
+import type { Ports } from '../../application/ports.ts';
+import { InvalidInputError } from '../../domain/errors.ts';
 import { checkHostname } from '../../domain/hostname.ts';
-import { requireApp } from '../lib/app-guard.ts';
-import { addDomain, dnsTargetFor, removeDomain } from '../lib/apps.ts';
-import { dependencies } from '../lib/dependencies.ts';
-import { apiHandler, HttpError, json, pathParameter } from '../lib/http.ts';
+import { apiHandler, json, pathParameter } from '../http/api-handler.ts';
+import { awsHandler, events, settings, workflows, certificates } from '../wire.ts';
 
-export const handler = apiHandler({
-  'POST /apps/{app}/domains': async ({ app, body, requestId }) => {
-    const deps = dependencies();
-    const checked = checkHostname(body.hostname);
-    if (!checked.valid) throw new HttpError(400, 'BAD_REQUEST', `hostname: ${checked.rule}`);
-    const dnsTarget = dnsTargetFor(app, deps);
-    await addDomain(deps, { app, hostname: checked.hostname, dnsTarget }, requestId);
-    return json(201, { hostname: checked.hostname, dnsTarget });
-  },
-  'GET /apps/{app}/domains': async ({ app }) => {
-    const deps = dependencies();
-    const { domains } = await requireApp(deps, app);
-    return json(
-      200,
-      domains.map((hostname) => ({ hostname, dnsTarget: dnsTargetFor(app, deps) })),
-    );
-  },
-  'DELETE /apps/{app}/domains/{hostname}': async ({ event, app, requestId }) => {
-    const deps = dependencies();
-    const hostname = requireDomainOf(await requireApp(deps, app), app, pathParameter(event, 'hostname'));
-    await removeDomain(deps, { app, hostname }, 'removed', requestId);
-    return json(202, { app, hostname, removed: true });
-  },
-  'GET /apps/{app}/domains/{hostname}/events': async ({ event, app }) => {
-    const deps = dependencies();
-    const hostname = pathParameter(event, 'hostname');
-    const events = await deps.events.read(streamIds.domain(app, hostname));
-    if (events.length === 0) throw new NotFoundError(`${hostname} is not a domain of ${app}`);
-    return json(
-      200,
-      events.map(({ version, type, at, data }) => ({ version, type, at, data })),
-    );
-  },
-});
+export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workflows' | 'certificates'>) =>
+  apiHandler({
+    'POST /apps/{app}/domains': async ({ app, body, requestId }) =>
+      json(201, await addDomain(ports, { app, hostname: hostnameParameter(body.hostname) }, requestId)),
+    'GET /apps/{app}/domains': async ({ app }) => json(200, await listDomains(ports, app)),
+    'DELETE /apps/{app}/domains/{hostname}': async ({ event, app, requestId }) => {
+      const hostname = hostnameParameter(pathParameter(event, 'hostname'));
+      await removeAppDomain(ports, { app, hostname }, requestId);
+      return json(202, { app, hostname, removed: true });
+    },
+    'GET /apps/{app}/domains/{hostname}/events': async ({ event, app }) =>
+      json(200, await domainTimeline(ports, { app, hostname: hostnameParameter(pathParameter(event, 'hostname')) })),
+  });
 
-function requireDomainOf(state: { domains: string[] }, app: string, hostname: string): string {
-  if (!state.domains.includes(hostname)) throw new NotFoundError(`${hostname} is not a domain of ${app}`);
-  return hostname;
+export const handler = awsHandler({ events, settings, workflows, certificates }, createHandler);
+
+/** A hostname, in a body or in the path, is normalised one way: lower case, no trailing dot, punycode. */
+function hostnameParameter(raw: string): string {
+  const checked = checkHostname(raw);
+  if (!checked.valid) throw new InvalidInputError('hostname', checked.rule);
+  return checked.hostname;
 }

@@ -3,9 +3,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import { appNotFound, ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import { mayActOn } from '../../domain/tokens.ts';
-import { API_ROUTES, type ApiRoute } from '../api/contract.ts';
+import { API_ROUTES, type ApiRoute } from './contract.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -58,10 +58,6 @@ function checkScope(event: APIGatewayProxyEvent, app: string): void {
   if (app && !mayActOn({ apps }, app)) throw appNotFound(app);
 }
 
-export function appNotFound(app: string): NotFoundError {
-  return new NotFoundError(`app ${app} not found`);
-}
-
 function parseBody(event: APIGatewayProxyEvent, schema: z.ZodType): unknown {
   let body: unknown;
   try {
@@ -79,6 +75,7 @@ function parseBody(event: APIGatewayProxyEvent, schema: z.ZodType): unknown {
 
 function errorResponse(error: unknown, route: ApiRoute): APIGatewayProxyResult {
   if (error instanceof HttpError) return json(error.statusCode, { error: { code: error.code, message: error.message } });
+  if (error instanceof InvalidInputError) return json(400, { error: { code: 'BAD_REQUEST', message: error.message } });
   if (error instanceof NotFoundError) return json(404, { error: { code: 'NOT_FOUND', message: error.message } });
   if (error instanceof ConflictError) return json(409, { error: { code: 'CONFLICT', message: error.message } });
   // Only the route and the error's name and message: never a request body, which may hold a key.

@@ -3,7 +3,8 @@
 // API Gateway and the local cloud are built from the same table.
 import { z } from 'zod';
 import { FAILURE_REASONS } from '../../domain/failure-reasons.ts';
-import { STATUS_WORDS } from '../../domain/status.ts';
+import { STATUS_WORDS, type DomainStatus as DomainStatusFields } from '../../domain/status.ts';
+import type { CertificateInfo as CertificateInfoFields } from '../../domain/uploaded-certificate.ts';
 
 const Timestamp = z.string().meta({ format: 'date-time' });
 
@@ -25,7 +26,7 @@ const DomainStatus = z.object({
   renewsAt: Timestamp.optional(),
   failingSince: Timestamp.optional(),
   dnsTarget: z.string(),
-});
+}) satisfies z.ZodType<DomainStatusFields>;
 const CertificateInfo = z.object({
   name: z.string(),
   managed: z.boolean(),
@@ -35,7 +36,7 @@ const CertificateInfo = z.object({
   startsAt: Timestamp,
   expiresAt: Timestamp,
   trusted: z.boolean(),
-});
+}) satisfies z.ZodType<CertificateInfoFields>;
 const Domain = z.object({ hostname: z.string(), dnsTarget: z.string() });
 const Acm = z.object({ app: z.string(), enabled: z.boolean() });
 const TimelineEvent = z.object({ version: z.number().int(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });

@@ -1,11 +1,11 @@
-// Load streams, decide, append: the one way every handler changes state. Several
+// Load streams, decide, append: the one way every use case changes state. Several
 // streams change together in one transaction; on a concurrent append everything is
 // re-read and decided again.
-import { foldApp, type AppState } from '../../domain/app-decider.ts';
-import { decide, fold, type DomainCommand, type DomainState, type Order } from '../../domain/certificate-decider.ts';
-import { ConcurrencyError } from '../../domain/errors.ts';
-import { streamIds, type AppEvent, type DomainEvent, type RecordedEvent, type StreamEvent } from '../../domain/events.ts';
-import type { Dependencies } from './dependencies.ts';
+import { foldApp, type AppState } from '../domain/app-decider.ts';
+import { decide, fold, type DomainCommand, type DomainState } from '../domain/certificate-decider.ts';
+import { ConcurrencyError } from '../domain/errors.ts';
+import { streamIds, type AppEvent, type DomainEvent, type Order, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
+import type { EventLog } from './ports.ts';
 
 const MAX_CONFLICT_RETRIES = 5;
 
@@ -21,7 +21,7 @@ type Histories<K extends string> = Record<K, RecordedEvent<StreamEvent>[]>;
  * all at once. Returns the histories it decided on and what it appended, per stream.
  */
 export async function transact<K extends string>(
-  deps: Dependencies,
+  log: Pick<EventLog, 'events'>,
   streams: Record<K, string>,
   decideAll: (histories: Histories<K>, now: Date) => Partial<Record<K, StreamEvent[]>>,
   correlationId: string,
@@ -29,7 +29,7 @@ export async function transact<K extends string>(
   const keys = Object.keys(streams) as K[];
   for (let conflicts = 0; ; conflicts++) {
     const histories = Object.fromEntries(
-      await Promise.all(keys.map(async (key) => [key, await deps.events.read(streams[key])])),
+      await Promise.all(keys.map(async (key) => [key, await log.events.read(streams[key])])),
     ) as Histories<K>;
     const now = new Date();
     const decided = decideAll(histories, now);
@@ -39,7 +39,7 @@ export async function transact<K extends string>(
     const appended = Object.fromEntries(keys.map((key) => [key, []])) as unknown as Histories<K>;
     if (writes.length === 0) return { histories, appended };
     try {
-      for (const event of await deps.events.append(writes, { at: now.toISOString(), correlationId })) {
+      for (const event of await log.events.append(writes, { at: now.toISOString(), correlationId })) {
         appended[keys.find((key) => streams[key] === event.streamId)!].push(event);
       }
       return { histories, appended };
@@ -52,25 +52,25 @@ export async function transact<K extends string>(
 export const domainHistory = (events: RecordedEvent<StreamEvent>[]) => events as RecordedEvent<DomainEvent>[];
 export const appHistory = (events: RecordedEvent<StreamEvent>[]) => events as RecordedEvent<AppEvent>[];
 
-export async function loadDomain(deps: Dependencies, { app, hostname }: DomainRef): Promise<DomainState> {
-  return fold(await deps.events.read<DomainEvent>(streamIds.domain(app, hostname)));
+export async function loadDomain(log: Pick<EventLog, 'events'>, { app, hostname }: DomainRef): Promise<DomainState> {
+  return fold(await log.events.read<DomainEvent>(streamIds.domain(app, hostname)));
 }
 
-export async function loadApp(deps: Dependencies, app: string): Promise<AppState> {
-  return foldApp(await deps.events.read<AppEvent>(streamIds.app(app)));
+export async function loadApp(log: Pick<EventLog, 'events'>, app: string): Promise<AppState> {
+  return foldApp(await log.events.read<AppEvent>(streamIds.app(app)));
 }
 
 /** Runs a command against one domain's stream. */
 export async function execute(
-  deps: Dependencies,
+  log: EventLog,
   ref: DomainRef,
   command: DomainCommand,
   correlationId: string,
 ): Promise<{ state: DomainState; appended: RecordedEvent<DomainEvent>[] }> {
   const { histories, appended } = await transact(
-    deps,
+    log,
     { domain: streamIds.domain(ref.app, ref.hostname) },
-    ({ domain }, now) => ({ domain: decide(command, fold(domainHistory(domain)), now, deps.config.retryPolicy) }),
+    ({ domain }, now) => ({ domain: decide(command, fold(domainHistory(domain)), now, log.settings.retryPolicy) }),
     correlationId,
   );
   const events = domainHistory(appended.domain);
@@ -84,6 +84,6 @@ export function requireOrder(state: DomainState, ref: DomainRef): Order {
   return order;
 }
 
-export async function loadOrder(deps: Dependencies, ref: DomainRef): Promise<Order> {
-  return requireOrder(await loadDomain(deps, ref), ref);
+export async function loadOrder(log: Pick<EventLog, 'events'>, ref: DomainRef): Promise<Order> {
+  return requireOrder(await loadDomain(log, ref), ref);
 }

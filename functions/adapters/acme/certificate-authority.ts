@@ -1,0 +1,66 @@
+// The port to the certificate authority (ACME, RFC 8555): one short call per method;
+// waiting and retrying belong to the state machine. Key and CSR handling sit behind it.
+import type { AcmeProblem } from '../../domain/acme-problem.ts';
+import type { IssuedCertificate, Order } from '../../domain/events.ts';
+
+export interface CreatedOrder extends Order {
+  /** `valid` when the CA reuses an authorization it already holds: no challenge to answer. */
+  authorizationStatus: string;
+}
+
+export interface AuthorizationState {
+  status: string;
+  /** The http-01 challenge's own status: only a `pending` one may be asked to validate. */
+  challengeStatus: string;
+  /** The challenge's error when the CA could not validate. */
+  problem?: AcmeProblem;
+}
+
+/** A certificate fresh from the CA with the key it was requested with: the key goes straight to the certificate store. */
+export interface Issuance {
+  chainPem: string;
+  privateKeyPem: string;
+  certificate: IssuedCertificate;
+}
+
+export interface CertificateAuthority {
+  createOrder(hostname: string): Promise<CreatedOrder>;
+  /** What the challenge URL must answer: the token bound to our account key. */
+  keyAuthorization(token: string): Promise<string>;
+  askToValidate(challengeUrl: string): Promise<void>;
+  authorization(authorizationUrl: string): Promise<AuthorizationState>;
+  /** Makes a key and a CSR for the name, finalizes the order with them and downloads the chain (leaf first). */
+  issue(orderUrl: string, hostname: string): Promise<Issuance>;
+}
+
+/** A CA answer that was a problem document, with its status and Retry-After. */
+export class AcmeProblemError extends Error {
+  constructor(
+    readonly problem: AcmeProblem,
+    readonly httpStatus: number,
+    /** When the CA said to come back (Retry-After), as an ISO instant. */
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`${problem.type}: ${problem.detail ?? 'no detail'}`);
+    this.name = 'AcmeProblemError';
+  }
+}
+
+/** The CA did not answer with ACME at all: refused connection, a 5xx page, a broken directory. */
+export class CaUnreachableError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'CaUnreachableError';
+  }
+}
+
+/**
+ * The order was already finalized, by an earlier run of the step whose private key
+ * died with it: its certificate cannot be used. The try fails and the next one orders anew.
+ */
+export class OrderAlreadyFinalizedError extends Error {
+  constructor(orderUrl: string, status: string) {
+    super(`order ${orderUrl} is ${status}: an earlier run finalized it with a key that is gone; a new order follows`);
+    this.name = 'OrderAlreadyFinalizedError';
+  }
+}

@@ -1,0 +1,228 @@
+// The issuance workflow's steps, one use case each. Every step runs at least once:
+// a retried step finds its outcome recorded and does not repeat it. A step that
+// fails records why (the domain's verdict) before the workflow's Catch takes over.
+import { AcmeProblemError, CaUnreachableError } from '../adapters/acme/certificate-authority.ts';
+import { caUnreachable, classifyProblem, type ClassifiedProblem } from '../domain/acme-problem.ts';
+import { judgeCaa, caaAnswers } from '../domain/caa.ts';
+import { retryDelayMs, type FailureReport } from '../domain/certificate-decider.ts';
+import { checkPointing } from '../domain/dns-check.ts';
+import { DomainNotFoundError, IssuanceError } from '../domain/errors.ts';
+import { unexpectedError } from '../domain/failure-reasons.ts';
+import { commonNameProblem } from '../domain/common-name.ts';
+import type { IssuanceInput } from '../domain/issuance.ts';
+import { validationOverdue } from '../domain/validation-deadline.ts';
+import type { EventLog, Ports } from './ports.ts';
+import { selfCheck } from './self-check.ts';
+import { execute, loadDomain, loadOrder, requireOrder } from './streams.ts';
+
+export interface Step {
+  input: IssuanceInput;
+  /** Failures the attempt had when this try began (0 for the first try): tells a retried step from the next try. */
+  tryNumber: number;
+  /** The execution's name: every event a step appends is correlated with it. */
+  correlationId: string;
+}
+
+type FailureDetails = Pick<FailureReport, 'problem' | 'dnsAnswers'>;
+
+/** Runs a step; whatever the CA said, in any step, is classified one way and recorded before Catch sees it. */
+export async function runStep<P extends EventLog, Output>(
+  ports: P,
+  step: Step,
+  body: (ports: P, step: Step) => Promise<Output>,
+): Promise<Output> {
+  try {
+    return await body(ports, step);
+  } catch (error) {
+    if (error instanceof AcmeProblemError) {
+      const { problem, retryAfter } = error;
+      const classified = classifyProblem(problem, { hostname: step.input.hostname, now: new Date(), ...(retryAfter && { retryAfter }) });
+      return failStep(ports, step, classified, { problem });
+    }
+    if (error instanceof CaUnreachableError)
+      return failStep(ports, step, caUnreachable(error.message), { problem: { error: error.message } });
+    throw error;
+  }
+}
+
+/** Records why the attempt failed, then throws so the state machine's Catch takes over. */
+async function failStep(
+  ports: EventLog,
+  { input, tryNumber, correlationId }: Step,
+  failure: ClassifiedProblem,
+  details: FailureDetails = {},
+): Promise<never> {
+  const report: FailureReport = { attempt: input.attempt, tryNumber, ...failure, ...details };
+  await execute(ports, input, { type: 'RecordFailure', failure: report }, correlationId);
+  throw new IssuanceError(failure.message, failure.reason, failure.retryable, details.problem);
+}
+
+/** CheckDns: does the name fit a certificate, does it point at the app as the public resolver sees it, may our CA issue? */
+export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step) {
+  const { input, correlationId } = step;
+  const { hostname } = input;
+  const tooLong = commonNameProblem(hostname);
+  if (tooLong) return failStep(ports, step, tooLong);
+
+  const dnsTarget = (await loadDomain(ports, input)).domain?.dnsTarget ?? '';
+  const [host, target] = await Promise.all([ports.dns.resolve(hostname), ports.dns.resolve(dnsTarget)]);
+  const pointing = checkPointing({ hostname, dnsTarget, legacyTargetSuffixes: ports.settings.legacyTargetSuffixes }, host, target);
+  if (!pointing.verified) {
+    const { verified: _verified, answers, ...failure } = pointing;
+    return failStep(ports, step, failure, { dnsAnswers: answers });
+  }
+  const lookup = await ports.dns.relevantCaaSet(hostname);
+  const answers = [...pointing.answers, ...caaAnswers(lookup)];
+  const ca = { issuerDomainNames: ports.settings.caaIssuerDomainNames, validationMethod: 'http-01' } as const;
+  const caa = judgeCaa({ hostname, lookup, ca, wildcard: false });
+  if (!caa.allowed) {
+    const { allowed: _allowed, ...failure } = caa;
+    return failStep(ports, step, failure, { dnsAnswers: answers });
+  }
+  const outcome = { type: 'DnsVerified', data: { attempt: input.attempt, answers } } as const;
+  await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+  return { verified: true, answers };
+}
+
+/** CreateOrder: one ACME order per try; a retried step returns the order it made. */
+export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, correlationId }: Step) {
+  const recorded = (await loadDomain(ports, input)).attempt?.order;
+  if (recorded) return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl)).status };
+  const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname);
+  const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
+  await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+  return { ...order, authorizationStatus };
+}
+
+/** PublishChallenge: put the key authorization where the edge answers HTTP-01. */
+export async function publishChallenge(ports: EventLog & Pick<Ports, 'ca' | 'challenges'>, { input, correlationId }: Step) {
+  const { token } = await loadOrder(ports, input);
+  await ports.challenges.publish(token, await ports.ca.keyAuthorization(token), new Date());
+  const outcome = { type: 'ChallengePublished', data: { attempt: input.attempt, token } } as const;
+  await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+  return { token };
+}
+
+/** SelfCheckChallenge: fetch our own challenge URL before the CA does: a failed CA validation costs budget, this costs nothing. */
+export async function selfCheckChallenge(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe'>, step: Step) {
+  const { token } = await loadOrder(ports, step.input);
+  const verdict = await selfCheck(ports, step.input.hostname, token);
+  if (!verdict.passed) {
+    const { passed: _passed, ...failure } = verdict;
+    return failStep(ports, step, failure);
+  }
+  return { passed: true };
+}
+
+/** AskCaToValidate: only a pending challenge may be asked; a retried step finds it processing or valid, or races the CA's own update. */
+export async function askCaToValidate(ports: EventLog & Pick<Ports, 'ca'>, { input }: Step) {
+  const { authorizationUrl, challengeUrl } = await loadOrder(ports, input);
+  const challengeStatus = async () => (await ports.ca.authorization(authorizationUrl)).challengeStatus;
+  if ((await challengeStatus()) !== 'pending') return { asked: false };
+  try {
+    await ports.ca.askToValidate(challengeUrl);
+  } catch (error) {
+    // The CA refuses to be asked twice: if the challenge moved on meanwhile, the earlier ask counted.
+    if (!(error instanceof AcmeProblemError) || (await challengeStatus()) === 'pending') throw error;
+  }
+  return { asked: true };
+}
+
+/** CheckValidation: one look at the authorization; the state machine waits and loops. */
+export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe'>, step: Step) {
+  const { input, correlationId } = step;
+  // One read of the stream per poll: this step runs every couple of seconds while the CA works.
+  const state = await loadDomain(ports, input);
+  const { authorizationUrl, challengeUrl, token } = requireOrder(state, input);
+  const { status, problem } = await ports.ca.authorization(authorizationUrl);
+  if (status === 'invalid') {
+    // The CA's words say what failed; our own look at the URL says why, in terms a person can act on.
+    const verdict = await selfCheck(ports, input.hostname, token);
+    const classified = classifyProblem(problem ?? { type: 'unauthorized' }, {
+      hostname: input.hostname,
+      now: new Date(),
+      selfCheck: verdict,
+    });
+    return failStep(ports, step, classified, problem && { problem });
+  }
+  const overdue = validationOverdue(input.hostname, status, state.attempt?.challengePublishedAt, new Date());
+  if (overdue) return failStep(ports, step, overdue);
+  if (status === 'valid') {
+    const outcome = { type: 'ChallengeValidated', data: { attempt: input.attempt, challengeUrl } } as const;
+    await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+  }
+  return { status };
+}
+
+/**
+ * FinalizeAndInstall: the certificate's private key is born, used for the CSR and
+ * installed inside this one step. It never leaves it: not in output, events or logs.
+ */
+export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'certificates'>, { input, correlationId }: Step) {
+  const state = await loadDomain(ports, input);
+  if (state.removed) throw new DomainNotFoundError(`${input.hostname} was removed`);
+  if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
+  const { orderUrl } = requireOrder(state, input);
+  const { chainPem, privateKeyPem, certificate } = await ports.ca.issue(orderUrl, input.hostname);
+  // A renewal re-imports into the ARN that is serving, so nothing that references it changes.
+  const certificateArn = await ports.certificates.install(
+    { hostname: input.hostname, chainPem, privateKeyPem },
+    state.certificate?.certificateArn,
+  );
+  try {
+    await execute(ports, input, { type: 'RecordCertificate', attempt: input.attempt, certificate, certificateArn }, correlationId);
+  } catch (error) {
+    // Not recorded (removed or superseded meanwhile, or the log failed): a first certificate
+    // no event points at must not stay installed. A renewal re-imported the serving ARN,
+    // which stays with the domain.
+    if (!state.certificate) await ports.certificates.remove(certificateArn);
+    throw error;
+  }
+  return { certificateArn, notAfter: certificate.notAfter };
+}
+
+/** What the workflow's Catch caught: Step Functions' error name and cause. */
+export interface CaughtError {
+  Error?: string;
+  Cause?: string;
+}
+
+/**
+ * RecordFailure: every Catch lands here. A step that knew why it failed has already
+ * recorded it; anything else (a bug, a timeout, an outage) is recorded from the error.
+ * Says whether to give up, and how long to wait before the next try.
+ */
+export async function recordFailure(ports: EventLog, { input, tryNumber, correlationId }: Step, caught: CaughtError = {}) {
+  const { Error: name = 'UnknownError', Cause: cause = '' } = caught;
+  const failure = {
+    attempt: input.attempt,
+    tryNumber,
+    ...unexpectedError(name, causeMessage(cause)),
+    problem: { error: name, cause: causeMessage(cause) },
+  };
+  const { state } = await execute(ports, input, { type: 'RecordFailure', failure }, correlationId);
+  const { final = true, rateLimitedUntil } = state.attempt?.failure ?? {};
+  // The state machine waits (until the rate limit ends, or for the backoff); `failures`
+  // numbers the next try, so its steps can tell a retry of theirs from a new try.
+  return {
+    final,
+    failures: state.attempt?.failures ?? 0,
+    retryInSeconds: Math.ceil(retryDelayMs(state, ports.settings.retryPolicy) / 1000),
+    ...(rateLimitedUntil && { rateLimitedUntil }),
+  };
+}
+
+/** Lambda wraps the error as JSON ({errorMessage, ...}); the local runner passes the message. */
+function causeMessage(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
+/** The HTTP-01 answer the edge serves for a token, while it lives. */
+export function answerChallenge(ports: Pick<Ports, 'challenges'>, token: string): Promise<string | undefined> {
+  return ports.challenges.answer(token, new Date());
+}

@@ -1,0 +1,60 @@
+// What the use cases are given: one port per outside system, and the settings that
+// shape their decisions. A composition root builds exactly the ports one function needs.
+import type { CertificateAuthority } from '../adapters/acme/certificate-authority.ts';
+import type { CertificateStore } from '../adapters/certificates/certificate-store.ts';
+import type { ChallengeProbe } from '../adapters/challenges/challenge-probe.ts';
+import type { ChallengeStore } from '../adapters/challenges/challenge-store.ts';
+import type { DnsLookup } from '../adapters/dns/dns-lookup.ts';
+import type { EventStore } from '../adapters/event-store/event-store.ts';
+import type { Notifications } from '../adapters/notifications/notifications.ts';
+import type { Secret } from '../adapters/secrets/secret.ts';
+import type { StatusStore } from '../adapters/status/status-store.ts';
+import type { Workflows } from '../adapters/workflows/workflows.ts';
+import type { RetryPolicy } from '../domain/certificate-decider.ts';
+import { NOTIFY_AFTER_FAILING_MS } from '../domain/renewal.ts';
+
+export interface Settings {
+  retryPolicy: RetryPolicy;
+  /** App DNS targets are `<app>.<dnsTargetSuffix>`. */
+  dnsTargetSuffix: string;
+  /** DNS targets apps used to point at before (CNAME_TARGET_INCORRECT). */
+  legacyTargetSuffixes: string[];
+  /** The CA's identities in CAA `issue` records. */
+  caaIssuerDomainNames: string[];
+  /** Renewals found by one sweep start spread over this many seconds. */
+  renewalJitterSeconds: number;
+  /** PEM roots an uploaded chain may be trusted to: the public ones, plus the local Pebble's on this machine. */
+  trustedRootsPem: readonly string[];
+}
+
+/** Production's settings; each place it runs overrides what it must. */
+export const DEFAULT_SETTINGS: Omit<Settings, 'trustedRootsPem'> = {
+  retryPolicy: {
+    failingWindowMs: 60 * 60_000,
+    firstRetryDelayMs: 60_000,
+    maxRetryDelayMs: 15 * 60_000,
+    notifyAfterMs: NOTIFY_AFTER_FAILING_MS,
+  },
+  dnsTargetSuffix: 'edge.example.net',
+  legacyTargetSuffixes: [],
+  caaIssuerDomainNames: ['letsencrypt.org'],
+  renewalJitterSeconds: 3600,
+};
+
+export interface Ports {
+  settings: Settings;
+  events: EventStore;
+  statuses: StatusStore;
+  challenges: ChallengeStore;
+  challengeProbe: ChallengeProbe;
+  dns: DnsLookup;
+  ca: CertificateAuthority;
+  certificates: CertificateStore;
+  workflows: Workflows;
+  notifications: Notifications;
+  /** What API tokens are signed with. */
+  apiTokenSecret: Secret;
+}
+
+/** Reading and appending to the log, which every use case does. */
+export type EventLog = Pick<Ports, 'events' | 'settings'>;

@@ -1,0 +1,46 @@
+// The sweep (hourly in AWS, a timer locally): starts renewals that are due, spread
+// over the jitter window, and tells owners about domains failing for days, once.
+import { decide } from '../domain/certificate-decider.ts';
+import { streamIds } from '../domain/events.ts';
+import type { Ports } from './ports.ts';
+import { execute, type DomainRef } from './streams.ts';
+
+export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications'>;
+
+export async function sweep(ports: SweepPorts): Promise<{ looked: number; renewals: number; notified: number }> {
+  const now = new Date();
+  const candidates = await ports.statuses.needingAttention(now, new Date(now.getTime() - ports.settings.retryPolicy.notifyAfterMs));
+  const outcomes = await Promise.all(candidates.map((ref) => attend(ports, ref)));
+  return {
+    looked: candidates.length,
+    renewals: outcomes.filter((outcome) => outcome.renewal).length,
+    notified: outcomes.filter((outcome) => outcome.notified).length,
+  };
+}
+
+async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boolean; notified: boolean }> {
+  const correlationId = `sweep:${new Date().toISOString()}`;
+  const renewal = await execute(ports, ref, { type: 'RenewIfDue' }, correlationId);
+  // From the state, not from what this call appended: the next sweep starts a renewal a crash left unstarted
+  // (the execution name makes a second start a no-op).
+  const attempt = renewal.state.attempt;
+  if (attempt && !attempt.closed && attempt.trigger === 'renewal' && !renewal.state.removed) {
+    const startDelaySeconds = Math.floor(Math.random() * ports.settings.renewalJitterSeconds);
+    await ports.workflows.startIssuance({ ...ref, attempt: attempt.number, startDelaySeconds });
+  }
+  // Publish, then record: a crash in between repeats the notice (same id), it never loses it.
+  const notify = { type: 'NotifyIfFailingTooLong' } as const;
+  const { state } = renewal;
+  if (decide(notify, state, new Date(), ports.settings.retryPolicy).length === 0)
+    return { renewal: renewal.appended.length > 0, notified: false };
+  const failure = state.attempt?.failure;
+  await ports.notifications.issuanceFailing({
+    notificationId: `${streamIds.domain(ref.app, ref.hostname)}#failing#${state.failingSince}`,
+    ...ref,
+    failingSince: state.failingSince ?? '',
+    ...(failure?.reason && { reason: failure.reason }),
+    ...(failure?.message && { message: failure.message }),
+  });
+  await execute(ports, ref, notify, correlationId);
+  return { renewal: renewal.appended.length > 0, notified: true };
+}

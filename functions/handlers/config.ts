@@ -1,0 +1,80 @@
+// What a Lambda is configured with: the stack sets it in its environment. Settings
+// not set keep production's defaults (DEFAULT_SETTINGS).
+import { DEFAULT_SETTINGS, type Settings } from '../application/ports.ts';
+
+export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+/** Google's public resolver: DNS is checked the way the CA and the world see it. */
+export const DEFAULT_RESOLVER = '8.8.8.8';
+
+export interface Config {
+  eventsTable: string;
+  statusTable: string;
+  challengesTable: string;
+  acmeDirectoryUrl: string;
+  /** The Secrets Manager secret holding the ACME account key, created on first use. */
+  acmeAccountKeySecretId: string;
+  /** acme-client's poll backoff while an order is processing. */
+  acmePollMinMs: number;
+  dnsResolver: string;
+  dnsDeadlineMs: number;
+  httpChallengePort: number;
+  /** Set only for the functions that start or stop workflows. */
+  stateMachineArn?: string;
+  /** Where notifications go (EventBridge); the default bus when unset. */
+  eventBusName?: string;
+  /** Set only for the authorizer: the secret API tokens are signed with. */
+  apiTokenSecretId?: string;
+  settings: Omit<Settings, 'trustedRootsPem'>;
+}
+
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Config {
+  const seconds = (name: string, fallbackMs: number) => 1000 * number(env, name, fallbackMs / 1000);
+  const defaults = DEFAULT_SETTINGS;
+  return {
+    eventsTable: required(env, 'EVENTS_TABLE'),
+    statusTable: required(env, 'STATUS_TABLE'),
+    challengesTable: required(env, 'CHALLENGES_TABLE'),
+    acmeDirectoryUrl: env.ACME_DIRECTORY_URL ?? LETS_ENCRYPT_DIRECTORY,
+    acmeAccountKeySecretId: required(env, 'ACME_ACCOUNT_KEY_SECRET'),
+    acmePollMinMs: number(env, 'ACME_POLL_MIN_MS', 2000),
+    dnsResolver: env.DNS_RESOLVER ?? DEFAULT_RESOLVER,
+    dnsDeadlineMs: number(env, 'DNS_DEADLINE_MS', 3000),
+    httpChallengePort: number(env, 'HTTP_CHALLENGE_PORT', 80),
+    stateMachineArn: env.STATE_MACHINE_ARN,
+    eventBusName: env.EVENT_BUS_NAME,
+    apiTokenSecretId: env.API_TOKEN_SECRET_ARN,
+    settings: {
+      retryPolicy: {
+        failingWindowMs: seconds('FAILING_WINDOW_SECONDS', defaults.retryPolicy.failingWindowMs),
+        firstRetryDelayMs: seconds('RETRY_FIRST_DELAY_SECONDS', defaults.retryPolicy.firstRetryDelayMs),
+        maxRetryDelayMs: seconds('RETRY_MAX_DELAY_SECONDS', defaults.retryPolicy.maxRetryDelayMs),
+        notifyAfterMs: seconds('NOTIFY_AFTER_FAILING_SECONDS', defaults.retryPolicy.notifyAfterMs),
+      },
+      dnsTargetSuffix: env.DNS_TARGET_SUFFIX ?? defaults.dnsTargetSuffix,
+      legacyTargetSuffixes: env.LEGACY_TARGET_SUFFIXES === undefined ? defaults.legacyTargetSuffixes : list(env.LEGACY_TARGET_SUFFIXES),
+      renewalJitterSeconds: number(env, 'RENEWAL_JITTER_SECONDS', defaults.renewalJitterSeconds),
+      caaIssuerDomainNames: env.CAA_ISSUER_DOMAIN_NAMES === undefined ? defaults.caaIssuerDomainNames : list(env.CAA_ISSUER_DOMAIN_NAMES),
+    },
+  };
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: the stack must set it`);
+  return value;
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}

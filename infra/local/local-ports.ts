@@ -1,0 +1,57 @@
+// The composition root on this machine: the same adapters as in AWS where the local
+// parts speak the same protocol (DynamoDB Local), and the local stand-ins elsewhere
+// (a certificate folder for ACM, a key file for Secrets Manager, the in-process runner
+// for Step Functions). Everything is configured here, explicitly.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FileAccountKey } from '../../functions/adapters/acme/account-key.ts';
+import { AcmeCertificateAuthority } from '../../functions/adapters/acme/acme-ca.ts';
+import type { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
+import { DynamoDbChallengeStore } from '../../functions/adapters/challenges/dynamodb-challenge-store.ts';
+import { HttpChallengeProbe } from '../../functions/adapters/challenges/http-challenge-probe.ts';
+import { DnsResolver } from '../../functions/adapters/dns/dns-resolver.ts';
+import { DynamoDbEventStore } from '../../functions/adapters/event-store/dynamodb-event-store.ts';
+import type { Notifications } from '../../functions/adapters/notifications/notifications.ts';
+import { DynamoDbStatusStore } from '../../functions/adapters/status/dynamodb-status-store.ts';
+import type { Workflows } from '../../functions/adapters/workflows/workflows.ts';
+import type { Ports, Settings } from '../../functions/application/ports.ts';
+
+/** DynamoDB Local takes any credentials; these say where they belong. */
+export function localClientConfig(endpoint: string) {
+  return { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+}
+
+export interface LocalPortsConfig {
+  dynamodbEndpoint: string;
+  tables: { events: string; status: string; challenges: string };
+  acme: { directoryUrl: string; directoryTlsCaPem: string; accountKeyFile: string; pollMinMs: number };
+  dns: { server: string; deadlineMs: number };
+  /** Where the router answers HTTP-01, which Pebble validates on. */
+  httpChallengePort: number;
+  certificates: LocalCertificateStore;
+  workflows: Workflows;
+  notifications: Notifications;
+  apiTokenSecret: string;
+  settings: Settings;
+}
+
+export function localPorts(config: LocalPortsConfig): Ports {
+  const dynamodb = new DynamoDBClient(localClientConfig(config.dynamodbEndpoint));
+  return {
+    settings: config.settings,
+    events: new DynamoDbEventStore(dynamodb, config.tables.events),
+    statuses: new DynamoDbStatusStore(dynamodb, config.tables.status),
+    challenges: new DynamoDbChallengeStore(dynamodb, config.tables.challenges),
+    challengeProbe: new HttpChallengeProbe(config.httpChallengePort),
+    dns: new DnsResolver(config.dns.server, config.dns.deadlineMs),
+    ca: new AcmeCertificateAuthority({
+      directoryUrl: config.acme.directoryUrl,
+      accountKey: new FileAccountKey(config.acme.accountKeyFile),
+      directoryTlsCaPem: config.acme.directoryTlsCaPem,
+      pollMinMs: config.acme.pollMinMs,
+    }),
+    certificates: config.certificates,
+    workflows: config.workflows,
+    notifications: config.notifications,
+    apiTokenSecret: { value: async () => config.apiTokenSecret },
+  };
+}
