@@ -1,7 +1,8 @@
-// given(events).when(command).then(events): the decider read as a story.
+// given(events).when(command).then(events): the deciders read as stories.
 import assert from 'node:assert/strict';
+import { decideApp, foldApp, type AppCommand } from '../../functions/domain/app-decider.ts';
 import { decide, fold, type DomainCommand, type RetryPolicy } from '../../functions/domain/certificate-decider.ts';
-import type { DomainEvent } from '../../functions/domain/events.ts';
+import type { AppEvent, DomainEvent } from '../../functions/domain/events.ts';
 
 export const policy: RetryPolicy = {
   failingWindowMs: 60 * 60_000,
@@ -74,3 +75,21 @@ export const failed = (attempt: number, final: boolean, minutes = 0): TimedEvent
   data: { attempt, reason: 'DNS_TIMEOUT', message: 'timed out', retryable: true, final },
   at: at(minutes).toISOString(),
 });
+
+/** The same story for an app's stream. */
+export function givenApp(...history: AppEvent[]) {
+  const state = foldApp(history);
+  return {
+    state,
+    when(command: AppCommand) {
+      return {
+        then(...expected: AppEvent[]) {
+          assert.deepEqual(decideApp(command, state), expected);
+        },
+        thenThrows(errorName: string, message?: RegExp) {
+          assert.throws(() => decideApp(command, state), { name: errorName, ...(message && { message }) });
+        },
+      };
+    },
+  };
+}

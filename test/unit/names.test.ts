@@ -24,6 +24,24 @@ test('hostnames are normalised, and refused with the rule they break', () => {
   assert.equal(checkHostname(`${'a'.repeat(60)}.example.com`).valid, true);
 });
 
+test('a pasted URL part, a percent-escape or an IP address in any spelling is refused, never quietly dropped or decoded', () => {
+  const rule = (input: string) => {
+    const checked = checkHostname(input);
+    return checked.valid ? `accepted as ${checked.hostname}` : checked.rule;
+  };
+  for (const input of ['a.test/x', 'b.test?x', 'c.test#x', 'https://www.example.com']) assert.match(rule(input), /is not allowed/, input);
+  assert.match(rule('%77ww.d.test'), /^percent-encoded characters/);
+  assert.match(rule('www.example.com:8080'), /^":" is not allowed: give the domain name without a scheme or port/);
+  assert.match(rule('user@www.example.com'), /^"@" is not allowed in a domain name/);
+  for (const input of ['127.1', '0x7f.0.0.1', '127.0.0.1', '2130706433', '::1', '1.2.3.0x4', 'www.example.0x10', '１２７．０．０．１']) {
+    assert.equal(rule(input), 'must be a domain name, not an IP address', input);
+  }
+  // Letters of any script still go through IDNA, and full-width forms map to ASCII.
+  assert.equal(rule('ＷＷＷ.example.com'), 'accepted as www.example.com');
+  assert.equal(rule('www.example.com。'), 'accepted as www.example.com', 'an ideographic full stop is a dot');
+  assert.equal(rule('a_b.example.com'), '"_" is not allowed in a domain name: use letters, digits, hyphens and dots');
+});
+
 test('execution names say app, domain and attempt, within 80 allowed characters', () => {
   assert.equal(executionName({ app: 'demo', hostname: 'www.example.com', attempt: 3 }), 'demo_www.example.com_3');
   const long = executionName({ app: 'demo', hostname: `${'a'.repeat(63)}.${'b'.repeat(40)}.com`, attempt: 12 });
