@@ -3,17 +3,19 @@
 // fails records why (the domain's verdict) before the workflow's Catch takes over.
 import { AcmeProblemError, CaUnreachableError } from '../adapters/acme/certificate-authority.ts';
 import { caUnreachable, classifyProblem, type ClassifiedProblem } from '../domain/acme-problem.ts';
-import { judgeCaa, caaAnswers } from '../domain/caa.ts';
+import { accountInUse, decideAccountInUse } from '../domain/ca-account.ts';
+import { caaAnswers, judgeCaa } from '../domain/caa.ts';
 import { retryDelayMs, type FailureReport } from '../domain/certificate-decider.ts';
 import { checkPointing } from '../domain/dns-check.ts';
 import { DomainNotFoundError, IssuanceError } from '../domain/errors.ts';
+import { streamIds } from '../domain/events.ts';
 import { unexpectedError } from '../domain/failure-reasons.ts';
 import { commonNameProblem } from '../domain/common-name.ts';
 import type { IssuanceInput } from '../domain/issuance.ts';
 import { validationOverdue } from '../domain/validation-deadline.ts';
 import type { EventLog, Ports } from './ports.ts';
 import { selfCheck } from './self-check.ts';
-import { execute, loadDomain, loadOrder, requireOrder } from './streams.ts';
+import { execute, loadDomain, loadOrder, requireOrder, transact } from './streams.ts';
 
 export interface Step {
   input: IssuanceInput;
@@ -71,9 +73,14 @@ export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step)
     const { verified: _verified, answers, ...failure } = pointing;
     return failStep(ports, step, failure, { dnsAnswers: answers });
   }
-  const lookup = await ports.dns.relevantCaaSet(hostname);
+  const [lookup, account] = await Promise.all([ports.dns.relevantCaaSet(hostname), ports.events.read(streamIds.caAccount())]);
   const answers = [...pointing.answers, ...caaAnswers(lookup)];
-  const ca = { issuerDomainNames: ports.settings.caaIssuerDomainNames, validationMethod: 'http-01' } as const;
+  const accountUri = accountInUse(account);
+  const ca = {
+    issuerDomainNames: ports.settings.caaIssuerDomainNames,
+    validationMethod: 'http-01',
+    ...(accountUri && { accountUri }),
+  } as const;
   const caa = judgeCaa({ hostname, lookup, ca, wildcard: false });
   if (!caa.allowed) {
     const { allowed: _allowed, ...failure } = caa;
@@ -88,10 +95,18 @@ export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step)
 export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, correlationId }: Step) {
   const recorded = (await loadDomain(ports, input)).attempt?.order;
   if (recorded) return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl)).status };
+  await recordAccountInUse(ports, correlationId);
   const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname);
   const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
   await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
   return { ...order, authorizationStatus };
+}
+
+/** The account this order goes out with, recorded for CheckDns (CAA accounturi) when it is new. */
+async function recordAccountInUse(ports: EventLog & Pick<Ports, 'ca'>, correlationId: string): Promise<void> {
+  const accountUrl = await ports.ca.accountUrl();
+  const stream = { account: streamIds.caAccount() };
+  await transact(ports, stream, ({ account }) => ({ account: decideAccountInUse(accountUrl, account) }), correlationId);
 }
 
 /** PublishChallenge: put the key authorization where the edge answers HTTP-01. */

@@ -27,8 +27,8 @@ export interface OurCa {
   /** The CA's issuer domain names, first one preferred in advice, e.g. ['letsencrypt.org']. */
   issuerDomainNames: string[];
   /**
-   * Our ACME account URL. The DNS pre-flight runs without the account key (least
-   * privilege), so it leaves account bindings to the CA, which enforces them at issuance.
+   * Our ACME account URL, as the first order recorded it (the pre-flight never holds
+   * the account key). Unknown before that: account bindings are then left to the CA.
    */
   accountUri?: string;
   validationMethod: 'http-01';

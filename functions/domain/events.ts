@@ -3,6 +3,7 @@
 //   app#<app>                an app's settings, domains and uploaded certificates: AppEvent
 //   hostname#<hostname>      which app holds a hostname, so one app at a time: ClaimEvent
 //   receipt#<eventId>        a platform event handled, so a redelivery changes nothing: ReceiptEvent
+//   ca-account               the ACME account we order with, so CAA accounturi is checked before ordering: AccountEvent
 import type { FailureReason } from './failure-reasons.ts';
 import type { CertificateInfo } from './uploaded-certificate.ts';
 
@@ -79,7 +80,10 @@ export const PLATFORM_EVENT_TYPES = ['DomainAdded', 'DomainRemoved', 'AppDeleted
 
 export type ReceiptEvent = { type: 'PlatformEventReceived'; data: { detailType: string; app: string; hostname?: string } };
 
-export type StreamEvent = DomainEvent | AppEvent | ClaimEvent | ReceiptEvent;
+/** Not a secret: the account's URL is what CAA `accounturi` (RFC 8657) names. */
+export type AccountEvent = { type: 'AcmeAccountInUse'; data: { accountUrl: string } };
+
+export type StreamEvent = DomainEvent | AppEvent | ClaimEvent | ReceiptEvent | AccountEvent;
 
 /** An event as stored: the envelope around the fact. */
 export type RecordedEvent<E extends StreamEvent = DomainEvent> = E & {
@@ -103,4 +107,5 @@ export const streamIds = {
   app: (app: string) => `app#${app}`,
   hostname: (hostname: string) => `hostname#${hostname}`,
   receipt: (eventId: string) => `receipt#${eventId}`,
+  caAccount: () => 'ca-account',
 };

@@ -3,6 +3,7 @@
 // Each test asserts the status, the reason, the message a person reads and the events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { streamIds } from '../../functions/domain/events.ts';
 import { LOCAL_DNS_TARGET_SUFFIX, LOCAL_LEGACY_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { addDomain, timeline, useLocalCloud, waitForStatus, type TimelineEvent } from '../support/local-cloud.ts';
 
@@ -157,6 +158,49 @@ test('CAA_FORBIDS: a CAA set at the parent lets only another CA issue; no retry'
   assert.ok(
     events[2]!.data.answers.some((answer: { type: string; data: string }) => answer.type === 'CAA' && answer.data.includes('sectigo.com')),
   );
+});
+
+test('CAA_FORBIDS before ordering: accounturi binding another ACME account, or validationmethods without http-01', async () => {
+  // The first order records the account we order with; the pre-flight holds CAA against it from then on.
+  cloud().dns.zone.set('www.account-first.test', 'CNAME', [TARGET]);
+  await addDomain(cloud(), APP, 'www.account-first.test');
+  await waitForStatus(cloud(), APP, 'www.account-first.test', ['Cert Issued']);
+  const [recorded] = await cloud().ports.events.read(streamIds.caAccount());
+  const ours = (recorded?.data as { accountUrl: string }).accountUrl;
+  assert.match(ours, /^https:\/\/127\.0\.0\.1:\d+\//);
+  const other = `${new URL(ours).origin}/my-account/somebody-else`;
+  const ordered = (hostname: string) =>
+    cloud().acmeFaults.log.some((entry) => entry.operation === 'newOrder' && entry.hostname === hostname);
+
+  cloud().dns.zone.set('www.caa-account.test', 'CNAME', [TARGET]);
+  cloud().dns.zone.setCaa('caa-account.test', [{ flags: 0, tag: 'issue', value: `letsencrypt.org; accounturi=${other}` }]);
+  await expectFailure('www.caa-account.test', {
+    status: 'Failed',
+    reason: 'CAA_FORBIDS',
+    message: new RegExp(
+      `is for another ACME account \\(${other}; ours is ${ours}\\)\\. Add a CAA record: caa-account\\.test\\. CAA 0 issue "letsencrypt\\.org; accounturi=${ours}"`,
+    ),
+    events: ['DnsCheckFailed', 'IssuanceFailed'],
+  });
+  assert.equal(ordered('www.caa-account.test'), false, 'no order was sent to the CA');
+
+  cloud().dns.zone.set('www.caa-methods.test', 'CNAME', [TARGET]);
+  cloud().dns.zone.setCaa('caa-methods.test', [{ flags: 0, tag: 'issue', value: 'letsencrypt.org; validationmethods=dns-01' }]);
+  await expectFailure('www.caa-methods.test', {
+    status: 'Failed',
+    reason: 'CAA_FORBIDS',
+    message: /allows only dns-01 validation, and we validate with http-01/,
+    events: ['DnsCheckFailed', 'IssuanceFailed'],
+  });
+  assert.equal(ordered('www.caa-methods.test'), false, 'no order was sent to the CA');
+
+  // Bound to our own account, and allowing http-01: issued.
+  cloud().dns.zone.set('www.caa-ours.test', 'CNAME', [TARGET]);
+  cloud().dns.zone.setCaa('caa-ours.test', [
+    { flags: 0, tag: 'issue', value: `letsencrypt.org; accounturi=${ours}; validationmethods=http-01` },
+  ]);
+  await addDomain(cloud(), APP, 'www.caa-ours.test');
+  assert.equal((await waitForStatus(cloud(), APP, 'www.caa-ours.test', ['Cert Issued', 'Failed', 'Failing'])).status, 'Cert Issued');
 });
 
 test('CAA_UNSUPPORTED: the DNS provider fails CAA queries', async () => {

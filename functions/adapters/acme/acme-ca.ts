@@ -35,6 +35,10 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     installHttpBehaviour(settings.directoryTlsCaPem);
   }
 
+  accountUrl(): Promise<string> {
+    return this.call(async (client) => client.getAccountUrl());
+  }
+
   createOrder(hostname: string): Promise<CreatedOrder> {
     return this.call(async (client) => {
       const order = await client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });

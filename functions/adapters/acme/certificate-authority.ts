@@ -24,6 +24,8 @@ export interface Issuance {
 }
 
 export interface CertificateAuthority {
+  /** The URL of the account we order with, registered on first use. */
+  accountUrl(): Promise<string>;
   createOrder(hostname: string): Promise<CreatedOrder>;
   /** What the challenge URL must answer: the token bound to our account key. */
   keyAuthorization(token: string): Promise<string>;
