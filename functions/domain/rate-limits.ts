@@ -1,0 +1,124 @@
+// Let's Encrypt's rate limits as token buckets, with the arithmetic Boulder uses (GCRA:
+// a bucket is one instant, its theoretical arrival time). Pure: the ledger keeps the
+// instants, this decides whether an order may go out now and, if not, exactly when.
+import { getDomain } from 'tldts';
+
+export type LimitName =
+  'newOrdersPerAccount' | 'certificatesPerRegisteredDomain' | 'certificatesPerExactSet' | 'failedAuthorizationsPerIdentifier';
+
+/** `capacity` tokens, refilled evenly over `periodMs`: one back every periodMs / capacity. */
+export interface Limit {
+  capacity: number;
+  periodMs: number;
+}
+
+export type Limits = Record<LimitName, Limit>;
+
+const HOUR_MS = 60 * 60_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Let's Encrypt's published values (2026). */
+export const LETS_ENCRYPT_LIMITS: Limits = {
+  newOrdersPerAccount: { capacity: 300, periodMs: 3 * HOUR_MS },
+  certificatesPerRegisteredDomain: { capacity: 50, periodMs: 7 * DAY_MS },
+  certificatesPerExactSet: { capacity: 5, periodMs: 7 * DAY_MS },
+  failedAuthorizationsPerIdentifier: { capacity: 5, periodMs: HOUR_MS },
+};
+
+/** A bucket's state: its theoretical arrival time (ms). A bucket never used, or with a TAT in the past, is full. */
+export interface BucketState {
+  tat: number;
+}
+
+export interface Bucket {
+  limit: LimitName;
+  /** What it counts: an account URL, a registered domain, a set of names, an account and a name. */
+  key: string;
+}
+
+export function emissionIntervalMs(limit: Limit): number {
+  return limit.periodMs / limit.capacity;
+}
+
+/** Whole tokens left now. */
+export function tokensLeft(limit: Limit, state: BucketState | undefined, now: number): number {
+  const tat = Math.max(state?.tat ?? now, now);
+  return Math.min(limit.capacity, Math.floor((now - (tat - limit.periodMs)) / emissionIntervalMs(limit)));
+}
+
+export type Spend = { allowed: true; state: BucketState } | { allowed: false; refillsAt: number };
+
+/** Takes `cost` tokens if there are that many; otherwise says when there will be. */
+export function spend(limit: Limit, state: BucketState | undefined, now: number, cost = 1): Spend {
+  const tat = Math.max(state?.tat ?? now, now);
+  const newTat = tat + cost * emissionIntervalMs(limit);
+  const allowedFrom = newTat - limit.periodMs;
+  return now >= allowedFrom ? { allowed: true, state: { tat: newTat } } : { allowed: false, refillsAt: Math.ceil(allowedFrom) };
+}
+
+/** How an order relates to certificates the fleet already has: Let's Encrypt exempts renewals, ARI ones from everything. */
+export type OrderKind = 'new' | 'renewal' | 'ari-renewal';
+
+export interface OrderRequest {
+  accountUrl: string;
+  names: readonly string[];
+  kind: OrderKind;
+}
+
+/**
+ * The buckets an order draws on. `spend`: taken when it is sent (the certificate
+ * buckets too: a reservation, so that orders in flight never overshoot). `check`:
+ * must have a token, spent only by what they count (failed validations).
+ */
+export function bucketsForOrder({ accountUrl, names, kind }: OrderRequest): { spend: Bucket[]; check: Bucket[] } {
+  const check = names.map((name) => failedAuthorizationsBucket(accountUrl, name));
+  if (kind === 'ari-renewal') return { spend: [], check: [] };
+  const exactSet: Bucket = { limit: 'certificatesPerExactSet', key: exactSetKey(names) };
+  // A renewal of the exact same names is exempt from the per-account and per-registered-domain buckets.
+  if (kind === 'renewal') return { spend: [exactSet], check };
+  const registeredDomains = [...new Set(names.map(registeredDomainOf))];
+  return {
+    spend: [
+      { limit: 'newOrdersPerAccount', key: accountUrl },
+      ...registeredDomains.map((domain): Bucket => ({ limit: 'certificatesPerRegisteredDomain', key: domain })),
+      exactSet,
+    ],
+    check,
+  };
+}
+
+export function failedAuthorizationsBucket(accountUrl: string, name: string): Bucket {
+  return { limit: 'failedAuthorizationsPerIdentifier', key: `${accountUrl} ${name}` };
+}
+
+/** The registered domain by the Public Suffix List (private suffixes included, as the CA counts them). */
+export function registeredDomainOf(name: string): string {
+  return getDomain(name, { allowPrivateDomains: true }) ?? name;
+}
+
+export function exactSetKey(names: readonly string[]): string {
+  return [...new Set(names.map((name) => name.toLowerCase()))].sort().join(',');
+}
+
+export function bucketId({ limit, key }: Bucket): string {
+  return `${limit}#${key}`;
+}
+
+export type OrderDecision =
+  | { allowed: true; spent: Array<{ bucket: Bucket; state: BucketState }> }
+  /** The bucket that refills last decides when the order may go: then every bucket has its token. */
+  | { allowed: false; bucket: Bucket; refillsAt: number };
+
+/** May this order go out now, against the buckets as the ledger knows them? */
+export function decideOrder(limits: Limits, states: ReadonlyMap<string, BucketState>, request: OrderRequest, now: number): OrderDecision {
+  const { spend: spending, check } = bucketsForOrder(request);
+  const spent: Array<{ bucket: Bucket; state: BucketState }> = [];
+  let refused: { bucket: Bucket; refillsAt: number } | undefined;
+  for (const bucket of [...spending, ...check]) {
+    const outcome = spend(limits[bucket.limit], states.get(bucketId(bucket)), now);
+    if (!outcome.allowed) {
+      if (!refused || outcome.refillsAt > refused.refillsAt) refused = { bucket, refillsAt: outcome.refillsAt };
+    } else if (spending.includes(bucket)) spent.push({ bucket, state: outcome.state });
+  }
+  return refused ? { allowed: false, ...refused } : { allowed: true, spent };
+}
