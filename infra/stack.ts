@@ -105,9 +105,12 @@ export class CertificateAutomationStack extends Stack {
       accountKey.grantWrite(steps[name]);
     }
     challengeTable.grantWriteData(steps.PublishChallenge);
+    const certificatesArn = this.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
     steps.FinalizeAndInstall.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
     );
+    // A first certificate that could not be recorded is taken out again.
+    steps.FinalizeAndInstall.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
 
     const stateMachine = new sfn.StateMachine(this, 'Issuance', {
       stateMachineName: `${this.stackName}-issuance`,
@@ -139,7 +142,6 @@ export class CertificateAutomationStack extends Stack {
       }),
     );
 
-    const certificatesArn = this.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
     // What changes apps and domains from outside the workflow: start and stop executions,
     // and remove the certificates of removed domains and of apps that turned automation off.
     const changesDomains = (handler: NodejsFunction) => {

@@ -3,7 +3,8 @@
 // over the streams it touches; workflows and certificates follow from what was recorded.
 import { decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
 import { decide, fold, type DomainState } from '../domain/certificate-decider.ts';
-import { appNotFound, NotFoundError } from '../domain/errors.ts';
+import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.ts';
+import { checkHostname } from '../domain/hostname.ts';
 import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
 import { REFRESHABLE_STATUSES, type DomainStatus } from '../domain/status.ts';
 import type { Ports } from './ports.ts';
@@ -206,14 +207,17 @@ export async function listDomains(
   return domains.map((hostname) => ({ hostname, dnsTarget: dnsTargetFor(ports, app) }));
 }
 
-/** An owner's removal: the domain must be one of the app's. */
-export async function removeAppDomain(ports: AppPorts, ref: DomainRef, correlationId: string): Promise<void> {
+/** An owner's removal of a domain named in the path: it must be one of the app's. */
+export async function removeAppDomain(ports: AppPorts, app: string, named: string, correlationId: string): Promise<DomainRef> {
+  const ref = { app, hostname: await domainNamed(ports, app, named) };
   await requireDomainOf(ports, ref);
   await removeDomain(ports, ref, 'removed', correlationId);
+  return ref;
 }
 
-/** Everything recorded about a domain, in order: the timeline explains itself. */
-export async function domainTimeline(ports: Pick<Ports, 'events'>, { app, hostname }: DomainRef) {
+/** Everything recorded about a domain named in the path, in order: the timeline explains itself. */
+export async function domainTimeline(ports: Pick<Ports, 'events'>, app: string, named: string) {
+  const hostname = await domainNamed(ports, app, named);
   const events = await ports.events.read(streamIds.domain(app, hostname));
   if (events.length === 0) throw new NotFoundError(`${hostname} is not a domain of ${app}`);
   return events.map(({ version, type, at, data }) => ({ version, type, at, data }));
@@ -258,4 +262,16 @@ export async function refresh(
 
 async function requireDomainOf(ports: Pick<Ports, 'events'>, { app, hostname }: DomainRef): Promise<void> {
   if (!(await requireApp(ports, app)).domains.includes(hostname)) throw new NotFoundError(`${hostname} is not a domain of ${app}`);
+}
+
+/**
+ * A domain named in a request, normalised like any hostname (case, trailing dot, IDN).
+ * A name stored before the hostname rules tightened (an IP address) is still found as written, to be removed.
+ */
+async function domainNamed(ports: Pick<Ports, 'events'>, app: string, named: string): Promise<string> {
+  const checked = checkHostname(named);
+  if (checked.valid) return checked.hostname;
+  const asWritten = named.trim().toLowerCase().replace(/\.$/, '');
+  if ((await loadApp(ports, app)).domains.includes(asWritten)) return asWritten;
+  throw new InvalidInputError('hostname', checked.rule);
 }

@@ -66,7 +66,11 @@ export function classifyProblem(problem: AcmeProblem, context: ProblemContext): 
       return failure('CAA_FORBIDS', `A CAA record forbids our certificate authority to issue for ${hostname} (${detail}).`);
     case 'dns':
       return dnsProblem(hostname, detail);
-    case 'connection':
+    case 'connection': {
+      // The CA could not connect to an IPv6 address: whatever our own look saw over IPv4, that is the cause.
+      const ipv6 = ipv6AddressIn(detail);
+      return ipv6 ? ipv6NotSupported(hostname, [ipv6]) : validationProblem(hostname, detail, context.selfCheck);
+    }
     case 'unauthorized':
     case 'incorrectResponse':
     case 'tls':
@@ -98,9 +102,6 @@ function dnsProblem(hostname: string, detail: string): Failure {
 }
 
 function validationProblem(hostname: string, detail: string, selfCheck: SelfCheckVerdict | undefined): Failure {
-  // The CA tried an IPv6 address: whatever our own look saw over IPv4, that is the cause.
-  const ipv6 = ipv6AddressIn(detail);
-  if (ipv6) return ipv6NotSupported(hostname, [ipv6]);
   if (selfCheck && !selfCheck.passed) {
     const { passed: _passed, ...verdict } = selfCheck;
     return { ...verdict, message: `${selfCheck.message} (The certificate authority said: ${detail})` };

@@ -33,7 +33,7 @@ export interface PointingRules {
 /**
  * The domain is verified when its CNAME chain reaches the app's DNS target, or when
  * its addresses are the target's (an apex flattened by ALIAS/ANAME), and it has no
- * IPv6 address the target lacks: the CA tries IPv6 first, and the edge has none.
+ * IPv6 address the target does not serve: the CA tries IPv6 first.
  */
 export function checkPointing(rules: PointingRules, host: Resolution, target: Resolution): DnsVerdict {
   const { hostname, dnsTarget } = rules;

@@ -17,12 +17,12 @@ const URL_PARTS = new Set(['/', '?', '#']);
 const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/;
 
 export function checkHostname(input: string): HostnameCheck {
-  const trimmed = input.trim().toLowerCase().replace(/\.$/, '');
+  const trimmed = input.trim().toLowerCase();
   if (trimmed.startsWith('*')) return { valid: false, rule: 'wildcard domains are not supported' };
   if (looksLikeAnIpAddress(trimmed)) return { valid: false, rule: NOT_AN_IP };
   const stray = NOT_IN_A_NAME.exec(trimmed)?.[0];
   if (stray !== undefined) return { valid: false, rule: strayCharacterRule(stray) };
-  // Internationalized names are issued in their ASCII (punycode) form.
+  // Internationalized names are issued in their ASCII (punycode) form; the root's trailing dot goes, once.
   const hostname = toASCII(trimmed, { useSTD3ASCIIRules: true, checkBidi: true, checkJoiners: true })?.replace(/\.$/, '');
   if (!hostname) return { valid: false, rule: `"${input}" is not a valid domain name` };
   // IDNA maps full-width digits and dots to ASCII ones: look again.

@@ -48,6 +48,7 @@ export interface InspectionOptions {
 export const MAX_CHAIN_CERTIFICATES = 10;
 
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]+-----/g;
+const PEM_END = /-----END [A-Z0-9 ]+-----/g;
 /** The private key PEM labels node reads, and the DER encoding each one is. */
 const PRIVATE_KEY_TYPES: Record<string, 'pkcs8' | 'pkcs1' | 'sec1'> = {
   'PRIVATE KEY': 'pkcs8',
@@ -85,8 +86,8 @@ export function inspectUpload(input: UploadInput, options: InspectionOptions): I
       valid: true,
       info: {
         commonNames,
-        issuer: viewOf(leaf).issuer,
-        subject: viewOf(leaf).subject,
+        issuer: oneLine(leaf.issuer),
+        subject: oneLine(leaf.subject),
         startsAt: viewOf(leaf).notBefore.toISOString(),
         expiresAt: viewOf(leaf).notAfter.toISOString(),
         trusted: chainsToTrustedRoot(chain, trustedRoots(options.trustedRootsPem), options.now),
@@ -158,7 +159,7 @@ function ordered(certificates: X509Certificate[]): X509Certificate[] {
   const next = certificates[brokenLink + 1]!;
   throw new Refusal(
     'certificateChain',
-    `certificate ${brokenLink + 2} (${viewOf(next).subject}) did not sign certificate ${brokenLink + 1} (${viewOf(subject).subject}), ` +
+    `certificate ${brokenLink + 2} (${oneLine(next.subject)}) did not sign certificate ${brokenLink + 1} (${oneLine(subject.subject)}), ` +
       'and the certificates cannot be put in one order: give the server certificate first, then the certificate that signed it, ' +
       'and so on, without unrelated certificates',
   );
@@ -321,15 +322,14 @@ function pemBlocks(field: UploadField, text: string): PemBlock[] {
     headers,
     der: Buffer.from(rawData),
   }));
-  // The decoder skips what it cannot read; a BEGIN line it skipped is a block cut off or mangled.
-  if ((text.match(PEM_BEGIN)?.length ?? 0) !== blocks.length) {
-    const hint = lineBreakHint(text);
-    throw new Refusal(
-      field,
-      hint
-        ? `has a PEM block that cannot be read${hint}`
-        : 'has a PEM block without its matching -----END ...----- line: was it cut off when copying?',
-    );
+  // The decoder skips what it cannot read: a block cut off before its END line, or one whose body is not base64.
+  const begins = text.match(PEM_BEGIN)?.length ?? 0;
+  if (begins !== blocks.length) {
+    const rule =
+      (text.match(PEM_END)?.length ?? 0) < begins
+        ? 'has a PEM block without its matching -----END ...----- line: was it cut off when copying?'
+        : `has a PEM block whose body could not be read: it is not base64${lineBreakHint(text)}`;
+    throw new Refusal(field, rule);
   }
   return blocks;
 }
@@ -361,4 +361,9 @@ function namesOf(certificate: X509Certificate): string[] {
   if (names.length > 0) return names;
   const commonName = view.subjectName.getField('CN').at(-1)?.trim().toLowerCase();
   return commonName ? [commonName] : [];
+}
+
+/** Node prints a name one attribute per line; people read it on one. */
+function oneLine(name: string): string {
+  return name.split('\n').join(', ');
 }

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { addDomain as addDomainAsRecordedBefore } from '../../functions/application/apps.ts';
 import { streamIds } from '../../functions/domain/events.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { issue } from '../support/certificates.ts';
@@ -113,6 +114,19 @@ test('a hostname with a path, query, fragment or percent-escape, or an IP addres
     assert.equal(await eventCount(streamIds.domain(app, wouldBe)), 0, `${hostname} was not stored as ${wouldBe}`);
   }
   assert.equal(await eventCount(streamIds.app(app)), 0, 'the app was not even created');
+});
+
+test('a domain stored under an IP address before the rules tightened can still be read and removed', async () => {
+  const app = 'legacy-ip';
+  // As the old hostname check let through (127.1 was stored as 127.0.0.1): recorded without the API's check.
+  await addDomainAsRecordedBefore(cloud().ports, { app, hostname: '127.0.0.1' }, 'test');
+  const token = cloud().tokens.forApps(app);
+  assert.equal((await api(cloud(), 'GET', `/apps/${app}/domains/127.0.0.1/events`, undefined, token)).status, 200);
+  const removed = await api(cloud(), 'DELETE', `/apps/${app}/domains/127.0.0.1`, undefined, token);
+  assert.deepEqual([removed.status, removed.body], [202, { app, hostname: '127.0.0.1', removed: true }]);
+  // A name that is not one of the app's is still refused by the rule it breaks.
+  const other = await api(cloud(), 'DELETE', `/apps/${app}/domains/10.0.0.1`, undefined, token);
+  assert.deepEqual([other.status, other.body.error.message], [400, 'hostname: must be a domain name, not an IP address']);
 });
 
 test('a hostname in the path is normalised like one in a body: case, trailing dot, IDN', async () => {

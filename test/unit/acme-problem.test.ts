@@ -93,3 +93,15 @@ test('a connection problem naming an IPv6 address says IPv6 (AAAA) records are n
   // An IPv4 connection failure keeps the generic words.
   assert.doesNotMatch(classify('connection', '192.0.2.1: Fetching http://x/: Timeout during connect').message, /IPv6/);
 });
+
+test("Let's Encrypt names the address in every validation detail: only a connection failure over IPv6 blames AAAA records", () => {
+  const notFound = classify(
+    'unauthorized',
+    '2001:db8::1: Invalid response from http://www.example.com/.well-known/acme-challenge/tok: 404',
+    {
+      selfCheck: { passed: false, reason: 'CDN_NO_CHALLENGE', message: 'answers 404', retryable: true },
+    },
+  );
+  assert.equal(notFound.reason, 'CDN_NO_CHALLENGE');
+  assert.doesNotMatch(notFound.message, /AAAA/);
+});

@@ -39,6 +39,7 @@ test('a pasted URL part, a percent-escape or an IP address in any spelling is re
   // Letters of any script still go through IDNA, and full-width forms map to ASCII.
   assert.equal(rule('ＷＷＷ.example.com'), 'accepted as www.example.com');
   assert.equal(rule('www.example.com。'), 'accepted as www.example.com', 'an ideographic full stop is a dot');
+  assert.match(rule('www.example.com..'), /^label "" must be/, 'one trailing dot is the root; two are an empty label');
   assert.equal(rule('a_b.example.com'), '"_" is not allowed in a domain name: use letters, digits, hyphens and dots');
 });
 

@@ -213,6 +213,8 @@ describe('refusals name the field and the rule', () => {
     const garbage = '-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
     refused(inspect({ certificateChain: chainOf(leaf) + '\n' + garbage }), 'certificateChain', /certificate 2 of 2 could not be read/);
     refused(inspect({ certificateChain: leaf.pem.slice(0, 200) }), 'certificateChain', /without its matching -----END/);
+    const damaged = leaf.pem.replace(/\n[A-Za-z0-9+/]{8}/, '\n!!!!!!!!');
+    refused(inspect({ certificateChain: damaged }), 'certificateChain', /has a PEM block whose body could not be read: it is not base64/);
     refused(
       inspect({ certificateChain: leaf.pem.replace(/\n/g, '\\n') }),
       'certificateChain',

@@ -96,8 +96,9 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
 
   /** Every failure is either the CA's problem document or the CA being unreachable. */
   private async call<T>(operation: (client: acme.Client) => Promise<T>): Promise<T> {
+    // Outside the try: an account key that cannot be read is our fault, not the CA being down.
+    const client = await this.acmeClient();
     try {
-      const client = await this.acmeClient();
       await this.ensureAccount(client);
       return await operation(client);
     } catch (error) {

@@ -43,7 +43,8 @@ export class DnsResolver implements DnsLookup {
       const [ipv4, ipv6AtEnd, ipv6AtName] = await Promise.all([
         this.records(() => this.resolver.resolve4(final)),
         this.records(() => this.resolver.resolve6(final)),
-        final === name ? Promise.resolve([]) : this.records(() => this.resolver.resolve6(name)),
+        // Only extra evidence: its failure does not fail the lookup.
+        final === name ? Promise.resolve([]) : this.records(() => this.resolver.resolve6(name)).catch(() => []),
       ]);
       return { name, cnameChain, ipv4, ipv6: [...new Set([...ipv6AtEnd, ...ipv6AtName])] };
     } catch (error) {

@@ -12,17 +12,16 @@ export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workfl
       json(201, await addDomain(ports, { app, hostname: hostnameParameter(body.hostname) }, requestId)),
     'GET /apps/{app}/domains': async ({ app }) => json(200, await listDomains(ports, app)),
     'DELETE /apps/{app}/domains/{hostname}': async ({ event, app, requestId }) => {
-      const hostname = hostnameParameter(pathParameter(event, 'hostname'));
-      await removeAppDomain(ports, { app, hostname }, requestId);
+      const { hostname } = await removeAppDomain(ports, app, pathParameter(event, 'hostname'), requestId);
       return json(202, { app, hostname, removed: true });
     },
     'GET /apps/{app}/domains/{hostname}/events': async ({ event, app }) =>
-      json(200, await domainTimeline(ports, { app, hostname: hostnameParameter(pathParameter(event, 'hostname')) })),
+      json(200, await domainTimeline(ports, app, pathParameter(event, 'hostname'))),
   });
 
 export const handler = awsHandler({ events, settings, workflows, certificates }, createHandler);
 
-/** A hostname, in a body or in the path, is normalised one way: lower case, no trailing dot, punycode. */
+/** A hostname in a body, normalised like one in a path: lower case, no trailing dot, punycode. */
 function hostnameParameter(raw: string): string {
   const checked = checkHostname(raw);
   if (!checked.valid) throw new InvalidInputError('hostname', checked.rule);
