@@ -6,7 +6,9 @@ import { decide, fold, type DomainState } from '../domain/certificate-decider.ts
 import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.ts';
 import { checkHostname } from '../domain/hostname.ts';
 import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
+import { bucketId, exactSetKey, reorderWarning, tokensLeft, type Bucket } from '../domain/rate-limits.ts';
 import { REFRESHABLE_STATUSES, type DomainStatus } from '../domain/status.ts';
+import { bucketStates } from './ledger.ts';
 import type { Ports } from './ports.ts';
 import { appHistory, domainHistory, execute, loadApp, loadDomain, transact, type DomainRef } from './streams.ts';
 
@@ -228,10 +230,21 @@ export async function enableAutomation(ports: AppPorts, app: string, correlation
   return { app, enabled: state.acmEnabled };
 }
 
-export async function disableAutomation(ports: AppPorts, app: string, correlationId: string): Promise<{ app: string; enabled: boolean }> {
-  await requireApp(ports, app);
+/** Automation off; the answer warns what turning it on again soon would cost in the CA's exact-set budget. */
+export async function disableAutomation(
+  ports: AppPorts,
+  app: string,
+  correlationId: string,
+): Promise<{ app: string; enabled: boolean; warnings?: string[] }> {
+  const { domains } = await requireApp(ports, app);
   const state = await changeApp(ports, app, { type: 'DisableAcm' }, correlationId);
-  return { app, enabled: state.acmEnabled };
+  const limits = ports.settings.rateLimits;
+  const buckets = domains.map((hostname): Bucket => ({ limit: 'certificatesPerExactSet', key: exactSetKey([hostname]) }));
+  const states = await bucketStates(ports, buckets);
+  const warnings = buckets.map((bucket, index) =>
+    reorderWarning(limits, domains[index]!, tokensLeft(limits.certificatesPerExactSet, states.get(bucketId(bucket)), Date.now())),
+  );
+  return { app, enabled: state.acmEnabled, ...(warnings.length > 0 && { warnings }) };
 }
 
 /** Every domain's status. The projection may still hold a domain removed a moment ago: the app's own list decides. */

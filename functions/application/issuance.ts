@@ -2,7 +2,7 @@
 // a retried step finds its outcome recorded and does not repeat it. A step that
 // fails records why (the domain's verdict) before the workflow's Catch takes over.
 import { AcmeProblemError, CaUnreachableError } from '../adapters/acme/certificate-authority.ts';
-import { caUnreachable, classifyProblem, type ClassifiedProblem } from '../domain/acme-problem.ts';
+import { caUnreachable, classifyProblem, shortProblemType, type ClassifiedProblem } from '../domain/acme-problem.ts';
 import { accountInUse, decideAccountInUse } from '../domain/ca-account.ts';
 import { caaAnswers, judgeCaa } from '../domain/caa.ts';
 import { retryDelayMs, type FailureReport } from '../domain/certificate-decider.ts';
@@ -12,7 +12,9 @@ import { streamIds } from '../domain/events.ts';
 import { unexpectedError } from '../domain/failure-reasons.ts';
 import { commonNameProblem } from '../domain/common-name.ts';
 import type { IssuanceInput } from '../domain/issuance.ts';
+import { orderDeferred, type OrderRequest } from '../domain/rate-limits.ts';
 import { validationOverdue } from '../domain/validation-deadline.ts';
+import { correctLedger, recordFailedAuthorization, takeOrderBudget } from './ledger.ts';
 import type { EventLog, Ports } from './ports.ts';
 import { selfCheck } from './self-check.ts';
 import { execute, loadDomain, loadOrder, requireOrder, transact } from './streams.ts';
@@ -91,22 +93,51 @@ export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step)
   return { verified: true, answers };
 }
 
-/** CreateOrder: one ACME order per try; a retried step returns the order it made. */
+/**
+ * CreateOrder: one ACME order per try; a retried step returns the order it made. The
+ * order first takes its tokens from the ledger; when a bucket is empty no order is sent:
+ * the attempt waits (`deferredUntil`) until the bucket refills, as it would after a 429.
+ */
 export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, correlationId }: Step) {
-  const recorded = (await loadDomain(ports, input)).attempt?.order;
+  const state = await loadDomain(ports, input);
+  const recorded = state.attempt?.order;
   if (recorded) return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl)).status };
-  await recordAccountInUse(ports, correlationId);
-  const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname);
+  const accountUrl = await recordAccountInUse(ports, correlationId);
+  // Renewing the names a serving certificate has spares the per-account and per-registered-domain buckets.
+  const request: OrderRequest = { accountUrl, names: [input.hostname], kind: state.certificate ? 'renewal' : 'new' };
+  const budget = await takeOrderBudget(ports, input, input.attempt, request, correlationId);
+  if (!budget.allowed) {
+    const until = new Date(budget.refillsAt).toISOString();
+    const { message } = orderDeferred(ports.settings.rateLimits, input.hostname, budget.bucket, until);
+    const deferral = { attempt: input.attempt, until, limit: budget.bucket.limit, bucket: budget.bucket.key, message };
+    await execute(ports, input, { type: 'DeferOrder', deferral }, correlationId);
+    return { deferredUntil: until };
+  }
+  const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname).catch(async (error: unknown) => {
+    // A limit the ledger did not see (another client of the account, a CA-side change): the CA's word wins.
+    if (error instanceof AcmeProblemError && shortProblemType(error.problem) === 'rateLimited' && error.retryAfter) {
+      const by = `${input.app}/${input.hostname}#${input.attempt}`;
+      await correctLedger(
+        ports,
+        request,
+        { retryAfter: error.retryAfter, ...(error.problem.detail && { detail: error.problem.detail }) },
+        by,
+        correlationId,
+      );
+    }
+    throw error;
+  });
   const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
   await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
   return { ...order, authorizationStatus };
 }
 
 /** The account this order goes out with, recorded for CheckDns (CAA accounturi) when it is new. */
-async function recordAccountInUse(ports: EventLog & Pick<Ports, 'ca'>, correlationId: string): Promise<void> {
+async function recordAccountInUse(ports: EventLog & Pick<Ports, 'ca'>, correlationId: string): Promise<string> {
   const accountUrl = await ports.ca.accountUrl();
   const stream = { account: streamIds.caAccount() };
   await transact(ports, stream, ({ account }) => ({ account: decideAccountInUse(accountUrl, account) }), correlationId);
+  return accountUrl;
 }
 
 /** PublishChallenge: put the key authorization where the edge answers HTTP-01. */
@@ -151,6 +182,8 @@ export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns'
   const { authorizationUrl, challengeUrl, token } = requireOrder(state, input);
   const { status, problem } = await ports.ca.authorization(authorizationUrl);
   if (status === 'invalid') {
+    const by = `${input.app}/${input.hostname}#${input.attempt}`;
+    await recordFailedAuthorization(ports, await ports.ca.accountUrl(), input.hostname, by, correlationId);
     // The CA's words say what failed; our own look at the URL says why, in terms a person can act on.
     const verdict = await selfCheck(ports, input.hostname, token);
     const classified = classifyProblem(problem ?? { type: 'unauthorized' }, {

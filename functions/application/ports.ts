@@ -11,6 +11,7 @@ import type { Secret } from '../adapters/secrets/secret.ts';
 import type { StatusStore } from '../adapters/status/status-store.ts';
 import type { Workflows } from '../adapters/workflows/workflows.ts';
 import type { RetryPolicy } from '../domain/certificate-decider.ts';
+import { LETS_ENCRYPT_LIMITS, type Limits } from '../domain/rate-limits.ts';
 import { NOTIFY_AFTER_FAILING_MS } from '../domain/renewal.ts';
 
 export interface Settings {
@@ -23,6 +24,8 @@ export interface Settings {
   caaIssuerDomainNames: string[];
   /** Renewals found by one sweep start spread over this many seconds. */
   renewalJitterSeconds: number;
+  /** The CA's rate limits the ledger keeps to. */
+  rateLimits: Limits;
   /** PEM roots an uploaded chain may be trusted to: the public ones, plus the local Pebble's on this machine. */
   trustedRootsPem: readonly string[];
 }
@@ -39,6 +42,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'trustedRootsPem'> = {
   legacyTargetSuffixes: [],
   caaIssuerDomainNames: ['letsencrypt.org'],
   renewalJitterSeconds: 3600,
+  rateLimits: LETS_ENCRYPT_LIMITS,
 };
 
 export interface Ports {

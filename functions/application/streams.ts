@@ -7,7 +7,15 @@ import { ConcurrencyError } from '../domain/errors.ts';
 import { streamIds, type AppEvent, type DomainEvent, type Order, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
 import type { EventLog } from './ports.ts';
 
-const MAX_CONFLICT_RETRIES = 5;
+/** Writers racing on one stream (a bulk add to one app, workflows on one rate-limit bucket): each round lets one through. */
+const MAX_CONFLICT_RETRIES = 50;
+const MAX_CONFLICT_PAUSE_MS = 20;
+
+/** After a failed append: rethrow anything but a conflict (or one conflict too many); else pause a random moment. */
+export async function afterConflict(error: unknown, conflicts: number): Promise<void> {
+  if (!(error instanceof ConcurrencyError) || conflicts >= MAX_CONFLICT_RETRIES) throw error;
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_CONFLICT_PAUSE_MS));
+}
 
 export interface DomainRef {
   app: string;
@@ -44,7 +52,7 @@ export async function transact<K extends string>(
       }
       return { histories, appended };
     } catch (error) {
-      if (!(error instanceof ConcurrencyError) || conflicts >= MAX_CONFLICT_RETRIES) throw error;
+      await afterConflict(error, conflicts);
     }
   }
 }

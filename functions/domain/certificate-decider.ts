@@ -42,6 +42,10 @@ export interface Attempt {
   issuer?: string;
   /** Set by RateLimited: the CA's Retry-After, for the failure recorded with it. */
   rateLimitedUntil?: string;
+  /** This try's order has taken its rate-limit tokens: a retried CreateOrder must not take them again. */
+  budgetTaken?: boolean;
+  /** The ledger holds this try's order until a bucket refills (no CA call was made). */
+  deferral?: { until: string; message: string };
   /** True once the attempt ended (installed, or failed for good). */
   closed: boolean;
   lastEventType: DomainEvent['type'];
@@ -110,6 +114,8 @@ export type DomainCommand =
   | { type: 'RecordStepOutcome'; outcome: StepOutcome }
   | { type: 'RecordFailure'; failure: FailureReport }
   | { type: 'RecordCertificate'; attempt: number; certificate: IssuedCertificate; certificateArn: string }
+  | { type: 'TakeOrderBudget'; attempt: number }
+  | { type: 'DeferOrder'; deferral: Extract<DomainEvent, { type: 'OrderDeferred' }>['data'] }
   /** The sweep's questions: is a renewal due, has the domain failed long enough to tell someone? */
   | { type: 'RenewIfDue' }
   | { type: 'NotifyIfFailingTooLong' };
@@ -163,6 +169,16 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
         { type: 'CertificateIssued', data: { attempt: command.attempt, ...command.certificate } },
         { type: 'CertificateInstalled', data: { attempt: command.attempt, certificateArn: command.certificateArn, notBefore, notAfter } },
       ];
+    }
+    case 'TakeOrderBudget': {
+      const attempt = requireCurrentAttempt(state, command.attempt);
+      if (attempt.closed) throw new StaleAttemptError(`attempt ${attempt.number} has ended`);
+      return attempt.budgetTaken || attempt.order ? [] : [{ type: 'OrderBudgetTaken', data: { attempt: command.attempt } }];
+    }
+    case 'DeferOrder': {
+      const attempt = requireCurrentAttempt(state, command.deferral.attempt);
+      if (attempt.closed) throw new StaleAttemptError(`attempt ${attempt.number} has ended`);
+      return attempt.deferral?.until === command.deferral.until ? [] : [{ type: 'OrderDeferred', data: command.deferral }];
     }
     case 'RenewIfDue': {
       const certificate = state.certificate;
@@ -284,8 +300,12 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
     }
     case 'OrderCreated': {
       const { attempt: _attempt, ...order } = event.data;
-      return withAttempt(next, event.type, { stage: 'order-created', order });
+      return withAttempt(next, event.type, { stage: 'order-created', order, deferral: undefined });
     }
+    case 'OrderBudgetTaken':
+      return withAttempt(next, event.type, { budgetTaken: true, deferral: undefined });
+    case 'OrderDeferred':
+      return withAttempt(next, event.type, { deferral: { until: event.data.until, message: event.data.message } });
     case 'ChallengePublished':
       return withAttempt(next, event.type, { stage: 'challenge-published', challengePublishedAt: event.at });
     case 'DnsVerified':
@@ -307,6 +327,8 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         ...withAttempt(next, event.type, {
           stage: 'requested',
           order: undefined,
+          budgetTaken: false,
+          deferral: undefined,
           failure: { reason, message, final, ...(rateLimitedUntil && { rateLimitedUntil }) },
           closed: final,
           failingSince: attempt?.failingSince ?? event.at,

@@ -4,7 +4,9 @@
 //   hostname#<hostname>      which app holds a hostname, so one app at a time: ClaimEvent
 //   receipt#<eventId>        a platform event handled, so a redelivery changes nothing: ReceiptEvent
 //   ca-account               the ACME account we order with, so CAA accounturi is checked before ordering: AccountEvent
+//   bucket#<limit>#<key>     one rate-limit bucket of the ledger: BucketEvent
 import type { FailureReason } from './failure-reasons.ts';
+import type { LimitName } from './rate-limits.ts';
 import type { CertificateInfo } from './uploaded-certificate.ts';
 
 /** One DNS answer that led to a decision, kept so the timeline explains itself. */
@@ -39,6 +41,10 @@ export type DomainEvent =
   | { type: 'DnsVerified'; data: { attempt: number; answers: DnsAnswer[] } }
   | { type: 'DnsCheckFailed'; data: { attempt: number; reason: FailureReason; message: string; answers: DnsAnswer[] } }
   | { type: 'OrderCreated'; data: { attempt: number } & Order }
+  /** This try's order took its tokens from the rate-limit buckets (one transaction with them). */
+  | { type: 'OrderBudgetTaken'; data: { attempt: number } }
+  /** The ledger predicted a rate limit: no order was sent, the attempt waits until the bucket refills. */
+  | { type: 'OrderDeferred'; data: { attempt: number; until: string; limit: LimitName; bucket: string; message: string } }
   | { type: 'ChallengePublished'; data: { attempt: number; token: string } }
   | { type: 'ChallengeValidated'; data: { attempt: number; challengeUrl: string } }
   | { type: 'CertificateIssued'; data: { attempt: number } & IssuedCertificate }
@@ -80,10 +86,16 @@ export const PLATFORM_EVENT_TYPES = ['DomainAdded', 'DomainRemoved', 'AppDeleted
 
 export type ReceiptEvent = { type: 'PlatformEventReceived'; data: { detailType: string; app: string; hostname?: string } };
 
+/** A rate-limit bucket's stream: every event carries the bucket's whole state (its GCRA instant). */
+export type BucketEvent =
+  | { type: 'RateLimitTokenTaken'; data: { tat: string; by: string } }
+  /** The CA refused with a rate limit our ledger did not predict: its Retry-After wins. */
+  | { type: 'RateLimitReportedByCa'; data: { tat: string; by: string; retryAfter: string } };
+
 /** Not a secret: the account's URL is what CAA `accounturi` (RFC 8657) names. */
 export type AccountEvent = { type: 'AcmeAccountInUse'; data: { accountUrl: string } };
 
-export type StreamEvent = DomainEvent | AppEvent | ClaimEvent | ReceiptEvent | AccountEvent;
+export type StreamEvent = DomainEvent | AppEvent | ClaimEvent | ReceiptEvent | AccountEvent | BucketEvent;
 
 /** An event as stored: the envelope around the fact. */
 export type RecordedEvent<E extends StreamEvent = DomainEvent> = E & {
@@ -108,4 +120,5 @@ export const streamIds = {
   hostname: (hostname: string) => `hostname#${hostname}`,
   receipt: (eventId: string) => `receipt#${eventId}`,
   caAccount: () => 'ca-account',
+  bucket: (bucketId: string) => `bucket#${bucketId}`,
 };

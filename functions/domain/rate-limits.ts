@@ -2,6 +2,7 @@
 // a bucket is one instant, its theoretical arrival time). Pure: the ledger keeps the
 // instants, this decides whether an order may go out now and, if not, exactly when.
 import { getDomain } from 'tldts';
+import { failure, type Failure } from './failure-reasons.ts';
 
 export type LimitName =
   'newOrdersPerAccount' | 'certificatesPerRegisteredDomain' | 'certificatesPerExactSet' | 'failedAuthorizationsPerIdentifier';
@@ -54,6 +55,11 @@ export function spend(limit: Limit, state: BucketState | undefined, now: number,
   const newTat = tat + cost * emissionIntervalMs(limit);
   const allowedFrom = newTat - limit.periodMs;
   return now >= allowedFrom ? { allowed: true, state: { tat: newTat } } : { allowed: false, refillsAt: Math.ceil(allowedFrom) };
+}
+
+/** Takes a token whether or not one is left: what the CA counted, it counted (an issued certificate, a failed validation). */
+export function spendAnyway(limit: Limit, state: BucketState | undefined, now: number): BucketState {
+  return { tat: Math.max(state?.tat ?? now, now) + emissionIntervalMs(limit) };
 }
 
 /** How an order relates to certificates the fleet already has: Let's Encrypt exempts renewals, ARI ones from everything. */
@@ -121,4 +127,59 @@ export function decideOrder(limits: Limits, states: ReadonlyMap<string, BucketSt
     } else if (spending.includes(bucket)) spent.push({ bucket, state: outcome.state });
   }
   return refused ? { allowed: false, ...refused } : { allowed: true, spent };
+}
+
+const LIMIT_WORDS: Record<LimitName, string> = {
+  newOrdersPerAccount: 'new orders for our account',
+  certificatesPerRegisteredDomain: 'certificates per registered domain',
+  certificatesPerExactSet: 'certificates for the exact same names',
+  failedAuthorizationsPerIdentifier: 'failed validations per name',
+};
+
+/** What a person reads while the ledger holds an order back. */
+export function orderDeferred(limits: Limits, hostname: string, bucket: Bucket, until: string): Failure {
+  const { capacity, periodMs } = limits[bucket.limit];
+  return failure(
+    'RATE_LIMITED',
+    `Ordering for ${hostname} now would go over the CA's limit of ${capacity} ${LIMIT_WORDS[bucket.limit]} per ${duration(periodMs)} ` +
+      `(${bucket.key}). Our ledger predicted it, so the CA was not asked: the order waits until ${until}, when the budget refills.`,
+    'It goes out then by itself.',
+  );
+}
+
+/** The state that makes a bucket refill at `at`: what a CA's Retry-After says about it. */
+export function stateRefillingAt(limit: Limit, at: number): BucketState {
+  return { tat: at + limit.periodMs - emissionIntervalMs(limit) };
+}
+
+/** Which of an order's buckets a CA's rateLimited detail names (Let's Encrypt's wording), if one. */
+export function bucketNamedBy(detail: string, request: OrderRequest): Bucket | undefined {
+  const { spend: spending, check } = bucketsForOrder({ ...request, kind: 'new' });
+  const all = [...spending, ...check];
+  const limit: LimitName | undefined = /new orders/i.test(detail)
+    ? 'newOrdersPerAccount'
+    : /exact set|exact same/i.test(detail)
+      ? 'certificatesPerExactSet'
+      : /failed authorizations?/i.test(detail)
+        ? 'failedAuthorizationsPerIdentifier'
+        : /certificates .*registered domain|too many certificates/i.test(detail)
+          ? 'certificatesPerRegisteredDomain'
+          : undefined;
+  return all.find((bucket) => bucket.limit === limit);
+}
+
+function duration(ms: number): string {
+  const [unit, size] = ms % (24 * HOUR_MS) === 0 ? ['day', 24 * HOUR_MS] : ms % HOUR_MS === 0 ? ['hour', HOUR_MS] : ['minute', 60_000];
+  const count = ms / (size as number);
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+/** What turning automation off costs if it is turned on again soon: a new certificate for the same names. */
+export function reorderWarning(limits: Limits, hostname: string, left: number): string {
+  const { capacity, periodMs } = limits.certificatesPerExactSet;
+  const refill = emissionIntervalMs(limits.certificatesPerExactSet) / HOUR_MS;
+  return (
+    `Turning automated certificates on again within ${duration(periodMs)} orders a new certificate for ${hostname}: ` +
+    `${left} of ${capacity} are left this week for its exact names (one more every ${Number(refill.toFixed(1))} hours).`
+  );
 }

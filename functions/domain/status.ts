@@ -24,6 +24,8 @@ export interface DomainStatus {
   renewsAt?: string;
   /** Since when issuance has been failing, across attempts. */
   failingSince?: string;
+  /** The rate limit was foreseen by our ledger: the order waits for budget, the CA was not asked. */
+  rateLimitPredicted?: boolean;
 }
 
 /** Undefined when the domain is not (or no longer) managed. */
@@ -54,6 +56,10 @@ export function domainStatus(state: DomainState): DomainStatus | undefined {
   // A renewal in flight keeps the certificate that is serving as the status.
   if (state.certificate && (attempt.stage === 'installed' || attempt.trigger === 'renewal')) {
     return { ...base, status: 'Cert Issued' };
+  }
+  if (attempt.deferral && !attempt.closed) {
+    const { until, message } = attempt.deferral;
+    return { ...base, status: 'Waiting', reason: 'RATE_LIMITED', message, rateLimitedUntil: until, rateLimitPredicted: true };
   }
   return { ...base, status: attempt.stage === 'requested' ? 'In Progress' : 'DNS Verified' };
 }

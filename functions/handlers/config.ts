@@ -54,6 +54,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       legacyTargetSuffixes: env.LEGACY_TARGET_SUFFIXES === undefined ? defaults.legacyTargetSuffixes : list(env.LEGACY_TARGET_SUFFIXES),
       renewalJitterSeconds: number(env, 'RENEWAL_JITTER_SECONDS', defaults.renewalJitterSeconds),
       caaIssuerDomainNames: env.CAA_ISSUER_DOMAIN_NAMES === undefined ? defaults.caaIssuerDomainNames : list(env.CAA_ISSUER_DOMAIN_NAMES),
+      rateLimits: defaults.rateLimits,
     },
   };
 }

@@ -12,6 +12,17 @@ import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ACME_ERROR_PREFIX } from '../../functions/domain/acme-problem.ts';
+import {
+  bucketId,
+  bucketsForOrder,
+  decideOrder,
+  spendAnyway,
+  exactSetKey,
+  type Bucket,
+  type BucketState,
+  type Limits,
+  type OrderRequest,
+} from '../../functions/domain/rate-limits.ts';
 import { createTlsCertificates } from './pebble.ts';
 
 export type AcmeOperation =
@@ -88,6 +99,12 @@ export interface AcmeFaultProxyOptions {
    * Pebble and the proxy, and `tlsCaPem` is `upstreamTlsCaPem`. Default: a throwaway CA.
    */
   serverTls?: { certificatePem: string; privateKeyPem: string };
+  /**
+   * Enforce these buckets as Let's Encrypt does (Pebble 2.4 has none): new orders spend the
+   * account's bucket and are refused with `rateLimited` and Retry-After when any bucket is
+   * empty; an issued certificate spends its registered domains' and its exact set's.
+   */
+  rateLimits?: Limits;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -178,6 +195,29 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
 
   const known = new Map<string, KnownUrl>();
   let faults: ActiveFault[] = [];
+  const buckets = new Map<string, BucketState>();
+  /** Exact sets issued before: an order for one of them is a renewal, exempt from two buckets. */
+  const issuedSets = new Set<string>();
+  /** Which account each order's finalize URL belongs to. */
+  const accountOfFinalize = new Map<string, string>();
+
+  const take = (limits: Limits, bucket: Bucket, now: number): void => {
+    const id = bucketId(bucket);
+    buckets.set(id, spendAnyway(limits[bucket.limit], buckets.get(id), now));
+  };
+
+  /** Let's Encrypt's answer to an order that would go over a limit, or undefined when it may go. */
+  const overLimit = async (request: OrderRequest, limits: Limits): Promise<Answer | undefined> => {
+    const now = Date.now();
+    const decision = decideOrder(limits, buckets, request, now);
+    if (decision.allowed) return undefined;
+    const retryAfterSeconds = Math.max(1, Math.ceil((decision.refillsAt - now) / 1000));
+    const detail = `too many ${decision.bucket.limit} for ${decision.bucket.key}: retry after ${new Date(decision.refillsAt).toISOString()}`;
+    return injectedAnswer({
+      operation: 'newOrder',
+      response: { status: 429, problem: { type: `${ACME_ERROR_PREFIX}rateLimited`, detail }, retryAfterSeconds },
+    });
+  };
   const log: AcmeFaultLogEntry[] = [];
   let proxyOrigin = '';
 
@@ -245,6 +285,26 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     return active.fault;
   };
 
+  /** A new order spends the account's bucket; an issued certificate its registered domains' and its exact set's. */
+  const spendFor = (limits: Limits, operation: AcmeOperation, path: string, answer: Answer, request: OrderRequest | undefined): void => {
+    const now = Date.now();
+    if (operation === 'newOrder' && request && answer.status === 201) {
+      for (const bucket of bucketsForOrder(request).spend) if (bucket.limit === 'newOrdersPerAccount') take(limits, bucket, now);
+      const finalize = jsonField(answer.body, 'finalize');
+      if (finalize) accountOfFinalize.set(new URL(finalize, proxyOrigin).pathname, request.accountUrl);
+    }
+    if (operation === 'finalize' && answer.status === 200) {
+      const names = known.get(path)?.hostnames ?? [];
+      const request = {
+        accountUrl: accountOfFinalize.get(path) ?? '',
+        names,
+        kind: issuedSets.has(exactSetKey(names)) ? 'renewal' : 'new',
+      } as const;
+      for (const bucket of bucketsForOrder(request).spend) if (bucket.limit !== 'newOrdersPerAccount') take(limits, bucket, now);
+      issuedSets.add(exactSetKey(names));
+    }
+  };
+
   const freshNonce = async (): Promise<string | undefined> => {
     try {
       const answer = await request(upstream, 'HEAD', newNoncePath, { host: upstreamDirectory.host }, Buffer.alloc(0));
@@ -298,13 +358,20 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     const hostnames = operation === 'newOrder' ? orderPayloadHostnames(body) : (known.get(path)?.hostnames ?? []);
 
     const fault = takeFault(operation, hostnames);
+    const limits = options.rateLimits;
+    const orderRequest: OrderRequest | undefined =
+      limits && operation === 'newOrder'
+        ? { accountUrl: jwsKid(body) ?? '', names: hostnames, kind: issuedSets.has(exactSetKey(hostnames)) ? 'renewal' : 'new' }
+        : undefined;
+    const limited = !fault && orderRequest && limits ? await overLimit(orderRequest, limits) : undefined;
     let answer: Answer;
-    if (fault) {
-      answer = await injectedAnswer(fault);
+    if (fault || limited) {
+      answer = limited ?? (await injectedAnswer(fault!));
     } else {
       try {
         answer = await forward(method, url, incoming.headers, body);
         learn(path, operation, answer, hostnames);
+        if (limits) spendFor(limits, operation, path, answer, orderRequest);
       } catch (error) {
         answer = {
           status: 502,
@@ -407,6 +474,27 @@ function readBody(incoming: IncomingMessage): Promise<Buffer> {
     incoming.on('end', () => resolve(Buffer.concat(chunks)));
     incoming.on('error', reject);
   });
+}
+
+function jsonField(body: Buffer, field: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    return isRecord(parsed) && typeof parsed[field] === 'string' ? parsed[field] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The account a JWS is signed for: its protected header's `kid`. */
+function jwsKid(body: Buffer): string | undefined {
+  try {
+    const jws = JSON.parse(body.toString('utf8')) as unknown;
+    if (!isRecord(jws) || typeof jws.protected !== 'string') return undefined;
+    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as unknown;
+    return isRecord(header) && typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The identifiers a newOrder JWS asks for: its payload is base64url JSON `{identifiers: [{type, value}]}`. */

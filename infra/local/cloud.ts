@@ -13,6 +13,7 @@ import { LocalNotifications } from '../../functions/adapters/notifications/local
 import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
 import { DEFAULT_SETTINGS, type Ports, type Settings } from '../../functions/application/ports.ts';
 import type { RetryPolicy } from '../../functions/domain/certificate-decider.ts';
+import type { Limits } from '../../functions/domain/rate-limits.ts';
 import { signToken } from '../../functions/domain/tokens.ts';
 import { PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from '../api-routes.ts';
 import { ISSUANCE_STEPS, VALIDATION_POLL_STATE } from '../workflows/issuance.ts';
@@ -44,7 +45,7 @@ export interface LocalCloudOptions {
   routerHttpsPort?: number;
   dnsPort?: number;
   /** Settings that differ from the local defaults, e.g. a shortened failing window in tests. */
-  settings?: { retryPolicy?: Partial<RetryPolicy>; renewalJitterSeconds?: number };
+  settings?: { retryPolicy?: Partial<RetryPolicy>; renewalJitterSeconds?: number; rateLimits?: Partial<Limits> };
   certificateValidityPeriod?: number;
   /** How often the renewal and notification sweep runs; an hour in AWS. */
   sweepIntervalMs?: number;
@@ -114,10 +115,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (pebbleStart.status === 'rejected') throw pebbleStart.reason;
     const [dynamodb, pebble] = [dynamodbStart.value, pebbleStart.value];
     // The service talks to Pebble through a proxy that tests can make misbehave (rate limits, 5xx).
+    // Pebble has no rate limits: the proxy enforces Let's Encrypt's, the same ones the ledger keeps to.
+    const rateLimits: Limits = { ...DEFAULT_SETTINGS.rateLimits, ...options.settings?.rateLimits };
     const acmeFaults = await startAcmeFaultProxy({
       upstreamDirectoryUrl: pebble.directoryUrl,
       upstreamTlsCaPem: pebble.tlsCaPem,
       serverTls: pebble.serverTls,
+      rateLimits,
     });
     stops.push(() => acmeFaults.stop());
 
@@ -152,7 +156,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       workflows,
       notifications,
       apiTokenSecret,
-      settings: localSettings(options.settings, pebbleRootPem),
+      settings: localSettings(options.settings, pebbleRootPem, rateLimits),
     });
     Object.assign(taskHandlers, await loadHandlers(ISSUANCE_STEPS, ports));
 
@@ -238,9 +242,10 @@ async function startProjector(dynamodb: DynamoDbLocal, eventsTable: string, proj
 }
 
 /** The local settings: production's, with this machine's DNS names and no renewal jitter, then the caller's. */
-function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootPem: string): Settings {
+function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootPem: string, rateLimits: Limits): Settings {
   return {
     ...DEFAULT_SETTINGS,
+    rateLimits,
     dnsTargetSuffix: LOCAL_DNS_TARGET_SUFFIX,
     legacyTargetSuffixes: [LOCAL_LEGACY_TARGET_SUFFIX],
     renewalJitterSeconds: overrides?.renewalJitterSeconds ?? 0,

@@ -24,6 +24,8 @@ export type IssuanceStep = keyof typeof ISSUANCE_STEPS;
 export const VALIDATION_POLL_STATE = 'WaitForValidation';
 const RETRY_WAIT_STATE = 'WaitBeforeRetry';
 const RATE_LIMIT_WAIT_STATE = 'WaitForRateLimitToEnd';
+/** The ledger held the order back: wait until the bucket refills, then order again. */
+const BUDGET_WAIT_STATE = 'WaitForRateLimitBudget';
 const VALIDATION_POLL_SECONDS = 2;
 
 /** Errors after which there is nothing to record: the domain is gone, or a newer attempt runs. */
@@ -66,21 +68,27 @@ export function issuanceDefinition(scope: Construct, functions: Record<IssuanceS
       .otherwise(new sfn.Wait(scope, RETRY_WAIT_STATE, { time: sfn.WaitTime.secondsPath('$.failure.retryInSeconds') }).next(checkDns)),
   );
 
-  checkDns.next(withCatch(step('CreateOrder', '$.order'))).next(
-    new sfn.Choice(scope, 'AlreadyAuthorized?')
-      .when(sfn.Condition.stringEquals('$.order.authorizationStatus', 'valid'), finalizeAndInstall)
-      .otherwise(
-        withCatch(step('PublishChallenge', '$.challenge'))
-          .next(withCatch(step('SelfCheckChallenge', '$.selfCheck')))
-          .next(withCatch(step('AskCaToValidate', '$.asked')))
-          .next(waitForValidation)
-          .next(checkValidation)
-          .next(
-            new sfn.Choice(scope, 'Validated?')
-              .when(sfn.Condition.stringEquals('$.validation.status', 'valid'), finalizeAndInstall)
-              .otherwise(waitForValidation),
-          ),
-      ),
+  const createOrder = withCatch(step('CreateOrder', '$.order'));
+  const waitForBudget = new sfn.Wait(scope, BUDGET_WAIT_STATE, { time: sfn.WaitTime.timestampPath('$.order.deferredUntil') }).next(
+    createOrder,
+  );
+  checkDns.next(createOrder).next(
+    new sfn.Choice(scope, 'BudgetAvailable?').when(sfn.Condition.isPresent('$.order.deferredUntil'), waitForBudget).otherwise(
+      new sfn.Choice(scope, 'AlreadyAuthorized?')
+        .when(sfn.Condition.stringEquals('$.order.authorizationStatus', 'valid'), finalizeAndInstall)
+        .otherwise(
+          withCatch(step('PublishChallenge', '$.challenge'))
+            .next(withCatch(step('SelfCheckChallenge', '$.selfCheck')))
+            .next(withCatch(step('AskCaToValidate', '$.asked')))
+            .next(waitForValidation)
+            .next(checkValidation)
+            .next(
+              new sfn.Choice(scope, 'Validated?')
+                .when(sfn.Condition.stringEquals('$.validation.status', 'valid'), finalizeAndInstall)
+                .otherwise(waitForValidation),
+            ),
+        ),
+    ),
   );
 
   // Renewals found by one sweep start spread out, so the CA sees no burst.

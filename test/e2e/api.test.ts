@@ -169,7 +169,10 @@ test('acm: status, disable removes managed certificates, enable issues them agai
   );
 
   const disabled = await api(cloud(), 'DELETE', `/apps/${app}/acm`, undefined, token);
-  assert.deepEqual([disabled.status, disabled.body], [202, { app, enabled: false }]);
+  assert.deepEqual([disabled.status, disabled.body.app, disabled.body.enabled], [202, app, false]);
+  assert.deepEqual(disabled.body.warnings, [
+    'Turning automated certificates on again within 7 days orders a new certificate for www.switch.test: 4 of 5 are left this week for its exact names (one more every 33.6 hours).',
+  ]);
   assert.equal(await cloud().certificates.findForHostname('www.switch.test'), undefined, 'managed certificate removed');
   assert.equal((await api(cloud(), 'GET', `/apps/${app}/certs`, undefined, token)).body.length, 0);
   // The status projection catches up: the domain waits for automation.
@@ -298,11 +301,10 @@ test('without a valid token: 401; the challenge route and the contract need none
 
 test('a token that calls too fast is throttled with 429, and other tokens are not', async () => {
   const hasty = cloud().tokens.forApps('hasty');
-  const statuses = await Promise.all(
-    Array.from({ length: 150 }, () => api(cloud(), 'GET', '/apps/hasty/acm', undefined, hasty).then((answer) => answer.status)),
-  );
-  assert.ok(statuses.includes(429), 'the burst was throttled');
-  const throttled = await api(cloud(), 'GET', '/apps/hasty/acm', undefined, hasty);
+  const answers = await Promise.all(Array.from({ length: 150 }, () => api(cloud(), 'GET', '/apps/hasty/acm', undefined, hasty)));
+  // Read from the burst itself: on a busy machine the bucket may refill before one more call.
+  const throttled = answers.find((answer) => answer.status === 429);
+  assert.ok(throttled, 'the burst was throttled');
   assert.deepEqual(throttled.body, { error: { code: 'THROTTLED', message: 'too many requests for this token; slow down' } });
   assert.notEqual((await api(cloud(), 'GET', `/apps/${APP}/domains`, undefined, owner())).status, 429);
 });

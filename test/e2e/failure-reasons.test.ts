@@ -130,7 +130,7 @@ test('DNS_INCORRECT: the CA could not connect over IPv6; its raw dial error beco
     status: 'Failing',
     reason: 'DNS_INCORRECT',
     message: /www\.v6-at-ca\.test has AAAA records \(2001:db8::99\).*IPv6 \(AAAA\) records are not supported and must be removed/,
-    events: ['DnsVerified', 'OrderCreated', 'ChallengePublished', 'IssuanceFailed'],
+    events: ['DnsVerified', 'OrderBudgetTaken', 'OrderCreated', 'ChallengePublished', 'IssuanceFailed'],
   });
   assert.equal(events.at(-1)!.data.problem.detail, detail, 'the raw problem is kept in the event, not shown as the message');
 });
@@ -232,7 +232,7 @@ test('CDN_NO_CHALLENGE: the challenge URL answers 404 before the CA is asked', a
     status: 'Failing',
     reason: 'CDN_NO_CHALLENGE',
     message: /answers 404\. If a CDN or proxy is in front of the app/,
-    events: ['DnsVerified', 'OrderCreated', 'ChallengePublished', 'IssuanceFailed'],
+    events: ['DnsVerified', 'OrderBudgetTaken', 'OrderCreated', 'ChallengePublished', 'IssuanceFailed'],
   });
   // The self-check caught it: the CA was never asked to validate.
   assert.ok(!cloud().acmeFaults.log.some((entry) => entry.operation === 'challenge' && entry.hostname === 'www.cdn404.test'));
@@ -245,7 +245,7 @@ test('REDIRECT_DROPS_PATH: a redirect that loses the challenge path', async () =
     status: 'Failing',
     reason: 'REDIRECT_DROPS_PATH',
     message: /redirects to https:\/\/www\.redirect\.test\/, which drops the path/,
-    events: ['DnsVerified', 'OrderCreated', 'ChallengePublished', 'IssuanceFailed'],
+    events: ['DnsVerified', 'OrderBudgetTaken', 'OrderCreated', 'ChallengePublished', 'IssuanceFailed'],
   });
 });
 
@@ -262,13 +262,14 @@ test('RATE_LIMITED: the CA says rateLimited with Retry-After; the status says un
     status: 'Failing',
     reason: 'RATE_LIMITED',
     message: /rate limiting issuance for www\.ratelimited\.test until .*too many certificates/,
-    events: ['DnsVerified', 'RateLimited', 'IssuanceFailed'],
+    events: ['DnsVerified', 'OrderBudgetTaken', 'RateLimited', 'IssuanceFailed'],
   });
-  const until = Date.parse(events[3]!.data.until);
-  assert.ok(Math.abs(until - (asked + 7200_000)) < 10_000, `rate limited until ${events[3]!.data.until}`);
-  assert.equal(events[3]!.data.problem.type, RATE_LIMITED, 'the raw problem document is kept');
+  const rateLimited = events.find((event) => event.type === 'RateLimited')!;
+  const until = Date.parse(rateLimited.data.until);
+  assert.ok(Math.abs(until - (asked + 7200_000)) < 10_000, `rate limited until ${rateLimited.data.until}`);
+  assert.equal(rateLimited.data.problem.type, RATE_LIMITED, 'the raw problem document is kept');
   const status = await waitForStatus(cloud(), APP, 'www.ratelimited.test', ['Failing']);
-  assert.equal(status.rateLimitedUntil, events[3]!.data.until);
+  assert.equal(status.rateLimitedUntil, rateLimited.data.until);
 });
 
 test('DOMAIN_BLOCKLISTED and DOMAIN_UNSAFE: the CA rejects the identifier; no retry', async () => {
@@ -286,7 +287,7 @@ test('DOMAIN_BLOCKLISTED and DOMAIN_UNSAFE: the CA rejects the identifier; no re
       status: 'Failed',
       reason,
       message: reason === 'DOMAIN_UNSAFE' ? /considers www\.unsafe\.test unsafe/ : /refuses to issue for www\.blocked\.test by policy/,
-      events: ['DnsVerified', 'IssuanceFailed'],
+      events: ['DnsVerified', 'OrderBudgetTaken', 'IssuanceFailed'],
     });
   }
 });

@@ -10,6 +10,8 @@ const WINDOW_SECONDS = 4;
 const cloud = useLocalCloud({
   settings: {
     retryPolicy: { failingWindowMs: WINDOW_SECONDS * 1000, firstRetryDelayMs: 1000, maxRetryDelayMs: 1000, notifyAfterMs: 2000 },
+    // The CA's "too many new orders" below empties the account's bucket in the ledger: here it refills in a minute.
+    rateLimits: { newOrdersPerAccount: { capacity: 300, periodMs: 60_000 } },
   },
   sweepIntervalMs: 60 * 60_000,
 });

@@ -84,6 +84,7 @@ export const HAPPY_PATH_EVENTS = [
   'DomainAdded',
   'IssuanceRequested',
   'DnsVerified',
+  'OrderBudgetTaken',
   'OrderCreated',
   'ChallengePublished',
   'ChallengeValidated',

@@ -215,3 +215,33 @@ describe('removal, automation off, and adding again', () => {
     assert.deepEqual([state.removed, state.failingSince, state.failureNotified, state.attempt?.closed], [false, undefined, false, true]);
   });
 });
+
+describe('the order budget', () => {
+  const budgetTaken = { type: 'OrderBudgetTaken', data: { attempt: 1 } } as const;
+  const deferral = {
+    attempt: 1,
+    until: '2026-11-23T19:36:00.000Z',
+    limit: 'certificatesPerExactSet',
+    bucket: 'www.example.com',
+    message: 'waits',
+  } as const;
+
+  test('a try takes its tokens once: a retried CreateOrder, or one after the order exists, takes none', () => {
+    given(added, requested(1), dnsVerified(1)).when({ type: 'TakeOrderBudget', attempt: 1 }).then(budgetTaken);
+    given(added, requested(1), dnsVerified(1), budgetTaken).when({ type: 'TakeOrderBudget', attempt: 1 }).then();
+    given(added, requested(1), dnsVerified(1), orderCreated(1)).when({ type: 'TakeOrderBudget', attempt: 1 }).then();
+  });
+
+  test('the next try after a failure orders anew, so it takes tokens again', () => {
+    given(added, requested(1), dnsVerified(1), budgetTaken, orderCreated(1), failed(1, false))
+      .when({ type: 'TakeOrderBudget', attempt: 1 })
+      .then(budgetTaken);
+  });
+
+  test('a deferral is recorded once per refill time, and an ended attempt takes neither', () => {
+    given(added, requested(1), dnsVerified(1)).when({ type: 'DeferOrder', deferral }).then({ type: 'OrderDeferred', data: deferral });
+    given(added, requested(1), dnsVerified(1), { type: 'OrderDeferred', data: deferral }).when({ type: 'DeferOrder', deferral }).then();
+    given(added, requested(1), failed(1, true)).when({ type: 'TakeOrderBudget', attempt: 1 }).thenThrows('StaleAttemptError');
+    given(added, requested(1), failed(1, true)).when({ type: 'DeferOrder', deferral }).thenThrows('StaleAttemptError');
+  });
+});

@@ -2,11 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   bucketId,
+  bucketNamedBy,
   bucketsForOrder,
   decideOrder,
   LETS_ENCRYPT_LIMITS,
   registeredDomainOf,
   spend,
+  stateRefillingAt,
   tokensLeft,
   type BucketState,
   type Limit,
@@ -128,5 +130,31 @@ describe('deciding an order', () => {
       'failedAuthorizationsPerIdentifier',
       12 * 60_000,
     ]);
+  });
+});
+
+describe("a CA's rate-limit answer names the bucket it came from", () => {
+  const request = { accountUrl: ACCOUNT, names: ['www.example.com'], kind: 'new' } as const;
+  test("Let's Encrypt's wording for each limit", () => {
+    const named = (detail: string) => bucketNamedBy(detail, request)?.limit;
+    assert.equal(named('too many new orders (300) from this account in the last 3h0m0s'), 'newOrdersPerAccount');
+    assert.equal(
+      named('too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s'),
+      'certificatesPerExactSet',
+    );
+    assert.equal(
+      named('too many certificates (50) already issued for "example.com" in the last 168h0m0s'),
+      'certificatesPerRegisteredDomain',
+    );
+    assert.equal(named('too many failed authorizations (5) for "www.example.com" in the last 1h0m0s'), 'failedAuthorizationsPerIdentifier');
+    assert.equal(named('something else entirely'), undefined);
+  });
+
+  test('the corrected bucket refills exactly at the Retry-After instant', () => {
+    const limit = LETS_ENCRYPT_LIMITS.certificatesPerExactSet;
+    const retryAfter = T0 + 5 * HOUR;
+    const corrected = stateRefillingAt(limit, retryAfter);
+    assert.equal(spend(limit, corrected, retryAfter - 1).allowed, false);
+    assert.equal(spend(limit, corrected, retryAfter).allowed, true);
   });
 });

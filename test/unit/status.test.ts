@@ -36,3 +36,18 @@ test('a renewal in flight keeps showing the serving certificate', () => {
 test('a domain never added has no status', () => {
   assert.equal(statusAfter([]), undefined);
 });
+
+test('an order the ledger holds back is Waiting, RATE_LIMITED, predicted, until the refill', () => {
+  const deferral = {
+    attempt: 1,
+    until: '2026-11-23T19:36:00.000Z',
+    limit: 'newOrdersPerAccount',
+    bucket: 'acct',
+    message: 'waits',
+  } as const;
+  const status = domainStatus(fold([added, requested(1), dnsVerified(1), { type: 'OrderDeferred', data: deferral }]));
+  assert.deepEqual(
+    [status?.status, status?.reason, status?.rateLimitedUntil, status?.rateLimitPredicted, status?.message],
+    ['Waiting', 'RATE_LIMITED', deferral.until, true, 'waits'],
+  );
+});

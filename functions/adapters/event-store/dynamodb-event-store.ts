@@ -43,6 +43,20 @@ export class DynamoDbEventStore implements EventStore {
     return events;
   }
 
+  async readLast<E extends StreamEvent = StreamEvent>(streamId: string): Promise<RecordedEvent<E> | undefined> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'streamId = :streamId',
+        ExpressionAttributeValues: { ':streamId': { S: streamId } },
+        ConsistentRead: true,
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    return Items[0] && (unmarshall(Items[0]) as RecordedEvent<E>);
+  }
+
   async append(writes: StreamWrite[], context: AppendContext): Promise<RecordedEvent<StreamEvent>[]> {
     const recorded = writes.flatMap(({ streamId, expectedVersion, events }) =>
       events.map((event, index): RecordedEvent<StreamEvent> => ({

@@ -2,7 +2,7 @@
 // that validate input, response schemas, and from these the OpenAPI document.
 // API Gateway and the local cloud are built from the same table.
 import { z } from 'zod';
-import { FAILURE_REASONS } from '../../domain/failure-reasons.ts';
+import { FAILURE_REASONS, REASONS } from '../../domain/failure-reasons.ts';
 import { STATUS_WORDS, type DomainStatus as DomainStatusFields } from '../../domain/status.ts';
 import type { CertificateInfo as CertificateInfoFields } from '../../domain/uploaded-certificate.ts';
 
@@ -18,7 +18,11 @@ export const ReplaceCertificateBody = UploadCertificateBody.partial({ privateKey
 const DomainStatus = z.object({
   hostname: z.string(),
   status: z.enum(STATUS_WORDS),
-  reason: z.enum(FAILURE_REASONS).optional(),
+  reason: z
+    .enum(FAILURE_REASONS)
+    .optional()
+    .meta({ description: FAILURE_REASONS.map((code) => `${code}: ${REASONS[code].meaning}.`).join(' ') }),
+  rateLimitPredicted: z.boolean().optional(),
   message: z.string().optional(),
   lastUpdated: Timestamp,
   expiresAt: Timestamp.optional(),
@@ -72,7 +76,12 @@ export const API_ROUTES: ApiRoute[] = [
     handler: 'acm',
     auth: true,
     summary: 'Disable automated certificates; removes managed certificates',
-    success: { status: 202, schema: Acm },
+    success: {
+      status: 202,
+      schema: Acm.extend({
+        warnings: z.array(z.string()).optional().meta({ description: "What turning automation on again soon costs in the CA's limits" }),
+      }),
+    },
   },
   {
     method: 'GET',

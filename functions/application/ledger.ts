@@ -1,0 +1,134 @@
+// The rate-limit ledger: a bucket per Let's Encrypt limit and key, each an event stream
+// whose last event is its state. An order takes its tokens in the same transaction that
+// records it on the domain's stream, so concurrent workflows can never overspend a
+// bucket, and a retried step never pays twice.
+import { decide, fold } from '../domain/certificate-decider.ts';
+import { streamIds, type BucketEvent, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
+import {
+  bucketId,
+  bucketNamedBy,
+  bucketsForOrder,
+  decideOrder,
+  failedAuthorizationsBucket,
+  spendAnyway,
+  stateRefillingAt,
+  type Bucket,
+  type BucketState,
+  type OrderDecision,
+  type OrderRequest,
+} from '../domain/rate-limits.ts';
+import type { EventLog } from './ports.ts';
+import { afterConflict, type DomainRef } from './streams.ts';
+
+export async function takeOrderBudget(
+  ports: EventLog,
+  ref: DomainRef,
+  attempt: number,
+  request: OrderRequest,
+  correlationId: string,
+): Promise<OrderDecision> {
+  const { spend, check } = bucketsForOrder(request);
+  const buckets = [...spend, ...check];
+  const domainStream = streamIds.domain(ref.app, ref.hostname);
+  for (let conflicts = 0; ; conflicts++) {
+    const history = await ports.events.read<DomainEvent>(domainStream);
+    const taken = decide({ type: 'TakeOrderBudget', attempt }, fold(history), new Date(), ports.settings.retryPolicy);
+    // Taken by an earlier run of this step: the order goes out on those tokens.
+    if (taken.length === 0) return { allowed: true, spent: [] };
+    const lasts = await Promise.all(buckets.map((bucket) => ports.events.readLast<BucketEvent>(streamIds.bucket(bucketId(bucket)))));
+    const now = Date.now();
+    const decision = decideOrder(ports.settings.rateLimits, statesOf(buckets, lasts), request, now);
+    if (!decision.allowed) return decision;
+    const by = `${ref.app}/${ref.hostname}#${attempt}`;
+    const writes = [
+      { streamId: domainStream, expectedVersion: history.length, events: taken },
+      ...decision.spent.map(({ bucket, state }) => ({
+        streamId: streamIds.bucket(bucketId(bucket)),
+        expectedVersion: lasts[buckets.findIndex((candidate) => bucketId(candidate) === bucketId(bucket))]?.version ?? 0,
+        events: [{ type: 'RateLimitTokenTaken', data: { tat: iso(state.tat), by } } as const],
+      })),
+    ];
+    try {
+      await ports.events.append(writes, { at: new Date(now).toISOString(), correlationId });
+      return decision;
+    } catch (error) {
+      await afterConflict(error, conflicts);
+    }
+  }
+}
+
+/** The CA refused with a rate limit: the bucket it names refills when the CA says, whatever we believed. */
+export async function correctLedger(
+  ports: EventLog,
+  request: OrderRequest,
+  problem: { detail?: string; retryAfter: string },
+  by: string,
+  correlationId: string,
+): Promise<Bucket | undefined> {
+  const bucket = bucketNamedBy(problem.detail ?? '', request);
+  if (!bucket) return undefined;
+  const { tat } = stateRefillingAt(ports.settings.rateLimits[bucket.limit], Date.parse(problem.retryAfter));
+  await updateBucket(
+    ports,
+    bucket,
+    () => ({ type: 'RateLimitReportedByCa', data: { tat: iso(tat), by, retryAfter: problem.retryAfter } }),
+    correlationId,
+  );
+  return bucket;
+}
+
+/** A validation the CA refused spends the name's failed-authorizations bucket, as the CA counts it. */
+export async function recordFailedAuthorization(
+  ports: EventLog,
+  accountUrl: string,
+  name: string,
+  by: string,
+  correlationId: string,
+): Promise<void> {
+  const bucket = failedAuthorizationsBucket(accountUrl, name);
+  const limit = ports.settings.rateLimits[bucket.limit];
+  await updateBucket(
+    ports,
+    bucket,
+    (state, now) => ({ type: 'RateLimitTokenTaken', data: { tat: iso(spendAnyway(limit, state, now).tat), by } }),
+    correlationId,
+  );
+}
+
+/** Appends one event to a bucket decided from its current state, again if another writer got there first. */
+async function updateBucket(
+  ports: EventLog,
+  bucket: Bucket,
+  next: (state: BucketState | undefined, now: number) => BucketEvent,
+  correlationId: string,
+): Promise<void> {
+  const streamId = streamIds.bucket(bucketId(bucket));
+  for (let conflicts = 0; ; conflicts++) {
+    const last = await ports.events.readLast<BucketEvent>(streamId);
+    const now = Date.now();
+    const events = [next(last && { tat: Date.parse(last.data.tat) }, now)];
+    try {
+      await ports.events.append([{ streamId, expectedVersion: last?.version ?? 0, events }], { at: iso(now), correlationId });
+      return;
+    } catch (error) {
+      await afterConflict(error, conflicts);
+    }
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The buckets as the ledger knows them now. */
+export async function bucketStates(ports: Pick<EventLog, 'events'>, buckets: Bucket[]): Promise<Map<string, BucketState>> {
+  const lasts = await Promise.all(buckets.map((bucket) => ports.events.readLast<BucketEvent>(streamIds.bucket(bucketId(bucket)))));
+  return statesOf(buckets, lasts);
+}
+
+function statesOf(buckets: Bucket[], lasts: Array<RecordedEvent<BucketEvent> | undefined>): Map<string, BucketState> {
+  const states = new Map<string, BucketState>();
+  buckets.forEach((bucket, index) => {
+    const last = lasts[index];
+    if (last) states.set(bucketId(bucket), { tat: Date.parse(last.data.tat) });
+  });
+  return states;
+}
