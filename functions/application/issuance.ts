@@ -14,7 +14,7 @@ import { commonNameProblem } from '../domain/common-name.ts';
 import type { IssuanceInput } from '../domain/issuance.ts';
 import { orderDeferred, type OrderRequest } from '../domain/rate-limits.ts';
 import { validationOverdue } from '../domain/validation-deadline.ts';
-import { correctLedger, recordFailedAuthorization, takeOrderBudget } from './ledger.ts';
+import { correctLedger, recordFailedAuthorization, spendOrderBuckets, takeOrderBudget } from './ledger.ts';
 import type { EventLog, Ports } from './ports.ts';
 import { selfCheck } from './self-check.ts';
 import { execute, loadDomain, loadOrder, requireOrder, transact } from './streams.ts';
@@ -104,7 +104,10 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, 
   if (recorded) return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl)).status };
   const accountUrl = await recordAccountInUse(ports, correlationId);
   // Renewing the names a serving certificate has spares the per-account and per-registered-domain buckets.
-  const request: OrderRequest = { accountUrl, names: [input.hostname], kind: state.certificate ? 'renewal' : 'new' };
+  // An ARI renewal is exempt from every bucket; renewing the serving names spares the per-account and per-domain ones.
+  const replaces = state.attempt?.replaces;
+  const kind = replaces ? 'ari-renewal' : state.certificate ? 'renewal' : 'new';
+  const request: OrderRequest = { accountUrl, names: [input.hostname], kind };
   const budget = await takeOrderBudget(ports, input, input.attempt, request, correlationId);
   if (!budget.allowed) {
     const until = new Date(budget.refillsAt).toISOString();
@@ -113,17 +116,19 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, 
     await execute(ports, input, { type: 'DeferOrder', deferral }, correlationId);
     return { deferredUntil: until };
   }
-  const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname).catch(async (error: unknown) => {
+  const by = `${input.app}/${input.hostname}#${input.attempt}`;
+  const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname, replaces).catch(async (error: unknown) => {
+    if (!(error instanceof AcmeProblemError)) throw error;
+    const problemType = shortProblemType(error.problem);
+    // Replaced already (by an earlier run of ours, or another client): renew as a plain renewal, which the exact-set bucket pays for.
+    if (replaces && problemType === 'alreadyReplaced') {
+      await spendOrderBuckets(ports, { ...request, kind: 'renewal' }, by, correlationId);
+      return ports.ca.createOrder(input.hostname);
+    }
     // A limit the ledger did not see (another client of the account, a CA-side change): the CA's word wins.
-    if (error instanceof AcmeProblemError && shortProblemType(error.problem) === 'rateLimited' && error.retryAfter) {
-      const by = `${input.app}/${input.hostname}#${input.attempt}`;
-      await correctLedger(
-        ports,
-        request,
-        { retryAfter: error.retryAfter, ...(error.problem.detail && { detail: error.problem.detail }) },
-        by,
-        correlationId,
-      );
+    if (problemType === 'rateLimited' && error.retryAfter) {
+      const problem = { retryAfter: error.retryAfter, ...(error.problem.detail && { detail: error.problem.detail }) };
+      await correctLedger(ports, request, problem, by, correlationId);
     }
     throw error;
   });

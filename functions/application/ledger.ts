@@ -78,16 +78,24 @@ export async function correctLedger(
 }
 
 /** A validation the CA refused spends the name's failed-authorizations bucket, as the CA counts it. */
-export async function recordFailedAuthorization(
+export function recordFailedAuthorization(
   ports: EventLog,
   accountUrl: string,
   name: string,
   by: string,
   correlationId: string,
 ): Promise<void> {
-  const bucket = failedAuthorizationsBucket(accountUrl, name);
+  return spendAnywayFrom(ports, failedAuthorizationsBucket(accountUrl, name), by, correlationId);
+}
+
+/** Spends what an order draws on after the fact, whatever is left (the CA counts what it was sent). */
+export async function spendOrderBuckets(ports: EventLog, request: OrderRequest, by: string, correlationId: string): Promise<void> {
+  for (const bucket of bucketsForOrder(request).spend) await spendAnywayFrom(ports, bucket, by, correlationId);
+}
+
+function spendAnywayFrom(ports: EventLog, bucket: Bucket, by: string, correlationId: string): Promise<void> {
   const limit = ports.settings.rateLimits[bucket.limit];
-  await updateBucket(
+  return updateBucket(
     ports,
     bucket,
     (state, now) => ({ type: 'RateLimitTokenTaken', data: { tat: iso(spendAnyway(limit, state, now).tat), by } }),

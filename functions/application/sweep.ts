@@ -3,9 +3,9 @@
 import { decide } from '../domain/certificate-decider.ts';
 import { streamIds } from '../domain/events.ts';
 import type { Ports } from './ports.ts';
-import { execute, type DomainRef } from './streams.ts';
+import { execute, loadDomain, type DomainRef } from './streams.ts';
 
-export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications'>;
+export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications' | 'ca'>;
 
 export async function sweep(ports: SweepPorts): Promise<{ looked: number; renewals: number; notified: number }> {
   const now = new Date();
@@ -20,6 +20,7 @@ export async function sweep(ports: SweepPorts): Promise<{ looked: number; renewa
 
 async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boolean; notified: boolean }> {
   const correlationId = `sweep:${new Date().toISOString()}`;
+  await checkRenewalInfo(ports, ref, correlationId);
   const renewal = await execute(ports, ref, { type: 'RenewIfDue' }, correlationId);
   // From the state, not from what this call appended: the next sweep starts a renewal a crash left unstarted
   // (the execution name makes a second start a no-op).
@@ -43,4 +44,20 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
   });
   await execute(ports, ref, notify, correlationId);
   return { renewal: renewal.appended.length > 0, notified: true };
+}
+
+/** Twice a day (or when the CA's Retry-After says), the CA's renewal window for the serving certificate. */
+async function checkRenewalInfo(ports: SweepPorts, ref: DomainRef, correlationId: string): Promise<void> {
+  const certificate = (await loadDomain(ports, ref)).certificate;
+  if (!certificate?.ariId || Date.parse(certificate.renewalCheckAt ?? '') > Date.now()) return;
+  const { ariId } = certificate;
+  // The CA unreachable: the fixed rule's time stands, and the next sweep asks again.
+  const info = await ports.ca.renewalInfo(ariId).then(
+    (answer) => answer ?? {},
+    (error: unknown) => {
+      console.error(JSON.stringify({ renewalInfo: ariId, ...ref, error: String(error) }));
+      return undefined;
+    },
+  );
+  if (info) await execute(ports, ref, { type: 'RecordRenewalInfo', ariId, ...info, random: Math.random() }, correlationId);
 }

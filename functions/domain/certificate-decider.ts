@@ -1,10 +1,10 @@
 // The decider of one domain's certificate stream: decide(command, state, now, policy) -> events,
 // evolve(state, event) -> state. Steps run at least once, so every command that a
 // step issues is idempotent: an outcome the attempt already has decides no event.
-import type { DnsAnswer, DomainEvent, IssuanceTrigger, IssuedCertificate, Order } from './events.ts';
+import type { DnsAnswer, DomainEvent, IssuanceTrigger, IssuedCertificate, Order, RenewalInfo } from './events.ts';
 import type { Failure, FailureReason } from './failure-reasons.ts';
 import { DomainNotFoundError, StaleAttemptError } from './errors.ts';
-import { renewsAt } from './renewal.ts';
+import { chooseRenewalTime, fallbackRenewsAt, nextRenewalCheck, type RenewalWindow } from './renewal.ts';
 
 /** How far the current attempt got, in workflow order. */
 const STAGES = ['requested', 'dns-verified', 'order-created', 'challenge-published', 'challenge-validated', 'installed'] as const;
@@ -40,6 +40,9 @@ export interface Attempt {
   challengePublishedAt?: string;
   /** Set by CertificateIssued, for the certificate installed next. */
   issuer?: string;
+  ariId?: string;
+  /** An ARI renewal names the certificate it replaces. */
+  replaces?: string;
   /** Set by RateLimited: the CA's Retry-After, for the failure recorded with it. */
   rateLimitedUntil?: string;
   /** This try's order has taken its rate-limit tokens: a retried CreateOrder must not take them again. */
@@ -56,6 +59,13 @@ export interface InstalledCertificate {
   notBefore: string;
   notAfter: string;
   issuer: string;
+  /** When it renews: inside the CA's ARI window when there is one, by the fixed rule otherwise. */
+  renewsAt: string;
+  /** RFC 9773: its identifier, the CA's window for it, why the window moved, when to look again. */
+  ariId?: string;
+  renewalWindow?: RenewalWindow;
+  explanationUrl?: string;
+  renewalCheckAt?: string;
 }
 
 export interface DomainState {
@@ -118,6 +128,16 @@ export type DomainCommand =
   | { type: 'DeferOrder'; deferral: Extract<DomainEvent, { type: 'OrderDeferred' }>['data'] }
   /** The sweep's questions: is a renewal due, has the domain failed long enough to tell someone? */
   | { type: 'RenewIfDue' }
+  /** What the CA's renewal information says now; `random` picks the instant inside a new window. */
+  | {
+      type: 'RecordRenewalInfo';
+      ariId: string;
+      /** Absent when the CA offers no ARI. */
+      window?: RenewalWindow;
+      explanationUrl?: string;
+      retryAfter?: string;
+      random: number;
+    }
   | { type: 'NotifyIfFailingTooLong' };
 
 export function decide(command: DomainCommand, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
@@ -183,13 +203,29 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
     case 'RenewIfDue': {
       const certificate = state.certificate;
       if (!certificate || state.removed || (state.attempt && !state.attempt.closed)) return [];
-      const due = renewsAt(certificate);
+      const due = certificate.renewsAt;
       // A renewal that failed for good waits for a refresh, not for the next sweep.
       if (Date.parse(due) > now.getTime() || state.attempt?.failure?.final) return [];
       return [
         { type: 'RenewalDue', data: { certificateArn: certificate.certificateArn, notAfter: certificate.notAfter, renewsAt: due } },
-        nextAttempt(state, 'renewal'),
+        // Inside the CA's window, the renewal names what it replaces: exempt from every rate limit.
+        nextAttempt(state, 'renewal', certificate.renewalWindow && certificate.ariId),
       ];
+    }
+    case 'RecordRenewalInfo': {
+      const certificate = state.certificate;
+      if (!certificate || state.removed || certificate.ariId !== command.ariId) return [];
+      const { ariId, window, explanationUrl, retryAfter, random } = command;
+      const sameWindow = certificate.renewalWindow?.start === window?.start && certificate.renewalWindow?.end === window?.end;
+      const renewsAt = !window || sameWindow ? certificate.renewsAt : chooseRenewalTime(window, now, random);
+      const info: RenewalInfo = {
+        ariId,
+        ...(window && { window }),
+        renewsAt,
+        nextCheckAt: nextRenewalCheck(now, retryAfter),
+        ...(explanationUrl && { explanationUrl }),
+      };
+      return [{ type: 'RenewalInfoChecked', data: info }];
     }
     case 'NotifyIfFailingTooLong': {
       const since = state.failingSince;
@@ -199,8 +235,8 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
   }
 }
 
-function nextAttempt(state: DomainState, trigger: IssuanceTrigger): DomainEvent {
-  return { type: 'IssuanceRequested', data: { attempt: (state.attempt?.number ?? 0) + 1, trigger } };
+function nextAttempt(state: DomainState, trigger: IssuanceTrigger, replaces?: string): DomainEvent {
+  return { type: 'IssuanceRequested', data: { attempt: (state.attempt?.number ?? 0) + 1, trigger, ...(replaces && { replaces }) } };
 }
 
 function decideFailure(report: FailureReport, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
@@ -287,13 +323,23 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
           closed: false,
           failures: 0,
           lastEventType: event.type,
+          ...(event.data.replaces && { replaces: event.data.replaces }),
         },
       };
     case 'CertificateInstalled': {
       const { certificateArn, notBefore, notAfter } = event.data;
+      const ariId = state.attempt?.ariId;
       return {
         ...withAttempt(next, event.type, { stage: 'installed', closed: true, failure: undefined }),
-        certificate: { certificateArn, notBefore, notAfter, issuer: state.attempt?.issuer ?? '' },
+        certificate: {
+          certificateArn,
+          notBefore,
+          notAfter,
+          issuer: state.attempt?.issuer ?? '',
+          renewsAt: fallbackRenewsAt({ notBefore, notAfter }),
+          // A certificate with an ARI identifier asks the CA for its window at the next sweep.
+          ...(ariId && { ariId, renewalCheckAt: event.at ?? notBefore }),
+        },
         failingSince: undefined,
         failureNotified: false,
       };
@@ -314,7 +360,15 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
     case 'RateLimited':
       return withAttempt(next, event.type, { rateLimitedUntil: event.data.until });
     case 'CertificateIssued':
-      return withAttempt(next, event.type, { issuer: event.data.issuer });
+      return withAttempt(next, event.type, { issuer: event.data.issuer, ...(event.data.ariId && { ariId: event.data.ariId }) });
+    case 'RenewalInfoChecked': {
+      if (!state.certificate) return next;
+      const { window, explanationUrl, renewsAt, nextCheckAt } = event.data;
+      return {
+        ...next,
+        certificate: { ...state.certificate, renewalWindow: window, renewsAt, renewalCheckAt: nextCheckAt, explanationUrl },
+      };
+    }
     case 'DnsCheckFailed':
       return withAttempt(next, event.type, {});
     case 'IssuanceFailed': {

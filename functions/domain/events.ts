@@ -18,6 +18,18 @@ export interface DnsAnswer {
 
 export type IssuanceTrigger = 'domain-added' | 'refresh' | 'renewal' | 'acm-enabled';
 
+/** What the CA's renewal information said, and what we decided from it. */
+export interface RenewalInfo {
+  ariId: string;
+  /** Absent when the CA offers no renewal information: the fixed rule stands. */
+  window?: { start: string; end: string };
+  explanationUrl?: string;
+  /** The instant chosen inside the window (kept while the window stays the same). */
+  renewsAt: string;
+  /** When to look again. */
+  nextCheckAt: string;
+}
+
 /** An ACME order for one name, and the one http-01 challenge that proves it. */
 export interface Order {
   orderUrl: string;
@@ -33,11 +45,14 @@ export interface IssuedCertificate {
   notBefore: string;
   notAfter: string;
   fingerprint256: string;
+  /** Its ACME Renewal Information identifier (RFC 9773), when it names its issuer's key. */
+  ariId?: string;
 }
 
 export type DomainEvent =
   | { type: 'DomainAdded'; data: { app: string; hostname: string; dnsTarget: string; platformEventTime?: string } }
-  | { type: 'IssuanceRequested'; data: { attempt: number; trigger: IssuanceTrigger } }
+  /** `replaces`: an ARI renewal names the certificate it replaces (RFC 9773 §5). */
+  | { type: 'IssuanceRequested'; data: { attempt: number; trigger: IssuanceTrigger; replaces?: string } }
   | { type: 'DnsVerified'; data: { attempt: number; answers: DnsAnswer[] } }
   | { type: 'DnsCheckFailed'; data: { attempt: number; reason: FailureReason; message: string; answers: DnsAnswer[] } }
   | { type: 'OrderCreated'; data: { attempt: number } & Order }
@@ -51,6 +66,7 @@ export type DomainEvent =
   | { type: 'CertificateInstalled'; data: { attempt: number; certificateArn: string; notBefore: string; notAfter: string } }
   | { type: 'RateLimited'; data: { attempt: number; until: string; problem?: unknown } }
   | { type: 'RenewalDue'; data: { certificateArn: string; notAfter: string; renewsAt: string } }
+  | { type: 'RenewalInfoChecked'; data: RenewalInfo }
   | { type: 'FailureNotified'; data: { failingSince: string } }
   | {
       type: 'IssuanceFailed';

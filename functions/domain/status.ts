@@ -2,7 +2,7 @@
 // of the platform's Automated Certificate Management.
 import type { DomainState } from './certificate-decider.ts';
 import type { FailureReason } from './failure-reasons.ts';
-import { renewsAt } from './renewal.ts';
+import type { RenewalWindow } from './renewal.ts';
 
 export const STATUS_WORDS = ['Cert Issued', 'In Progress', 'DNS Verified', 'Waiting', 'Failing', 'Failed'] as const;
 export type StatusWord = (typeof STATUS_WORDS)[number];
@@ -22,6 +22,11 @@ export interface DomainStatus {
   dnsTarget: string;
   /** When the serving certificate will be renewed. */
   renewsAt?: string;
+  /** The CA's suggested renewal window (ARI), and the page that explains it when it moved. */
+  renewalWindow?: RenewalWindow;
+  explanationUrl?: string;
+  /** When the sweep looks at the CA's renewal information again (not shown by the API). */
+  renewalCheckAt?: string;
   /** Since when issuance has been failing, across attempts. */
   failingSince?: string;
   /** The rate limit was foreseen by our ledger: the order waits for budget, the CA was not asked. */
@@ -35,7 +40,7 @@ export function domainStatus(state: DomainState): DomainStatus | undefined {
     hostname: state.domain.hostname,
     dnsTarget: state.domain.dnsTarget,
     lastUpdated: state.updatedAt,
-    ...(state.certificate && { expiresAt: state.certificate.notAfter, renewsAt: renewsAt(state.certificate) }),
+    ...(state.certificate && certificateDates(state.certificate)),
     ...(state.failingSince && { failingSince: state.failingSince }),
   };
   const attempt = state.attempt;
@@ -62,4 +67,15 @@ export function domainStatus(state: DomainState): DomainStatus | undefined {
     return { ...base, status: 'Waiting', reason: 'RATE_LIMITED', message, rateLimitedUntil: until, rateLimitPredicted: true };
   }
   return { ...base, status: attempt.stage === 'requested' ? 'In Progress' : 'DNS Verified' };
+}
+
+function certificateDates(certificate: NonNullable<DomainState['certificate']>) {
+  const { notAfter, renewsAt, renewalWindow, explanationUrl, renewalCheckAt } = certificate;
+  return {
+    expiresAt: notAfter,
+    renewsAt,
+    ...(renewalWindow && { renewalWindow }),
+    ...(explanationUrl && { explanationUrl }),
+    ...(renewalCheckAt && { renewalCheckAt }),
+  };
 }

@@ -8,9 +8,11 @@
 // forwards the client's Host unchanged: Pebble then verifies the signature against
 // the URL the client really signed and answers with the proxy's origin. Absolute
 // URLs that still name Pebble's own origin are rewritten to the proxy's anyway.
+import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { ariIdOf } from '../../functions/adapters/acme/acme-ca.ts';
 import { ACME_ERROR_PREFIX } from '../../functions/domain/acme-problem.ts';
 import {
   bucketId,
@@ -39,6 +41,8 @@ export type AcmeOperation =
   | 'account'
   | 'keyChange'
   | 'revokeCert'
+  /** RFC 9773's renewalInfo, answered by the proxy itself (Pebble 2.4 has none). */
+  | 'renewalInfo'
   /** Anything else (Pebble's /list-orderz/..., unknown paths): forwarded and logged, never classified further. */
   | 'other';
 
@@ -86,6 +90,8 @@ export interface AcmeFaultProxy {
   clear(): void;
   /** Requests seen, in the order they were answered. */
   log: AcmeFaultLogEntry[];
+  /** Moves one certificate's ARI window, like newer Pebble's set-renewal-info (a mass revocation, say). */
+  setRenewalWindow(ariId: string, window: { start: string; end: string }, explanationUrl?: string): void;
   stop(): Promise<void>;
 }
 
@@ -105,7 +111,14 @@ export interface AcmeFaultProxyOptions {
    * empty; an issued certificate spends its registered domains' and its exact set's.
    */
   rateLimits?: Limits;
+  /** Offer ACME Renewal Information (RFC 9773) as Let's Encrypt does; default true. */
+  renewalInfo?: boolean;
 }
+
+/** The proxy's own ARI endpoint, under its origin. */
+const RENEWAL_INFO_PATH = '/renewal-info';
+/** Let's Encrypt asks for renewal information again after about six hours. */
+const RENEWAL_INFO_RETRY_AFTER_SECONDS = 6 * 60 * 60;
 
 const LOOPBACK = '127.0.0.1';
 const UPSTREAM_TIMEOUT_MS = 10_000;
@@ -200,6 +213,12 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
   const issuedSets = new Set<string>();
   /** Which account each order's finalize URL belongs to. */
   const accountOfFinalize = new Map<string, string>();
+  const offersRenewalInfo = options.renewalInfo ?? true;
+  /** ARI: every certificate the CA issued, by identifier, and windows a test moved. */
+  const issuedCertificates = new Map<string, { notBefore: number; notAfter: number }>();
+  const movedWindows = new Map<string, { window: { start: string; end: string }; explanationUrl?: string }>();
+  /** Certificates an order has named in `replaces`: a second replacement is refused. */
+  const replaced = new Set<string>();
 
   const take = (limits: Limits, bucket: Bucket, now: number): void => {
     const id = bucketId(bucket);
@@ -222,6 +241,7 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
   let proxyOrigin = '';
 
   const classify = (path: string): AcmeOperation =>
+    (offersRenewalInfo && path.startsWith(`${RENEWAL_INFO_PATH}/`) ? 'renewalInfo' : undefined) ??
     operationsByPath.get(path) ??
     known.get(path)?.operation ??
     PEBBLE_PATH_PREFIXES.find(([prefix]) => path.startsWith(prefix))?.[1] ??
@@ -305,6 +325,37 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     }
   };
 
+  const withRenewalInfo = (answer: Answer): Answer => {
+    const directory = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+    const body = Buffer.from(JSON.stringify({ ...directory, renewalInfo: `${proxyOrigin}${RENEWAL_INFO_PATH}` }), 'utf8');
+    return { ...answer, body };
+  };
+
+  const rememberIssued = (chain: Buffer): void => {
+    const [leafPem] = chain.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/) ?? [];
+    if (!leafPem) return;
+    const leaf = new X509Certificate(leafPem);
+    const ariId = ariIdOf(leafPem);
+    if (ariId) issuedCertificates.set(ariId, { notBefore: Date.parse(leaf.validFrom), notAfter: Date.parse(leaf.validTo) });
+  };
+
+  /** Let's Encrypt's default: a window in the last third of the lifetime; a moved one as the test set it. */
+  const renewalInfoAnswer = (ariId: string): Answer => {
+    const json = (status: number, value: unknown, headers: OutgoingHttpHeaders = {}): Answer => ({
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: Buffer.from(JSON.stringify(value), 'utf8'),
+    });
+    const moved = movedWindows.get(ariId);
+    const issued = issuedCertificates.get(ariId);
+    if (!moved && !issued) return json(404, { type: `${ACME_ERROR_PREFIX}malformed`, detail: `no certificate ${ariId}` });
+    const lifetime = issued ? issued.notAfter - issued.notBefore : 0;
+    const start = issued ? issued.notAfter - lifetime / 3 : 0;
+    const window = moved?.window ?? { start: new Date(start).toISOString(), end: new Date(start + lifetime / 6).toISOString() };
+    const suggestion = { suggestedWindow: window, ...(moved?.explanationUrl && { explanationURL: moved.explanationUrl }) };
+    return json(200, suggestion, { 'retry-after': String(RENEWAL_INFO_RETRY_AFTER_SECONDS) });
+  };
+
   const freshNonce = async (): Promise<string | undefined> => {
     try {
       const answer = await request(upstream, 'HEAD', newNoncePath, { host: upstreamDirectory.host }, Buffer.alloc(0));
@@ -361,16 +412,33 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     const limits = options.rateLimits;
     const orderRequest: OrderRequest | undefined =
       limits && operation === 'newOrder'
-        ? { accountUrl: jwsKid(body) ?? '', names: hostnames, kind: issuedSets.has(exactSetKey(hostnames)) ? 'renewal' : 'new' }
+        ? {
+            accountUrl: jwsKid(body) ?? '',
+            names: hostnames,
+            // Let's Encrypt exempts an ARI renewal (one that names what it replaces) from every limit.
+            kind: orderPayloadField(body, 'replaces') ? 'ari-renewal' : issuedSets.has(exactSetKey(hostnames)) ? 'renewal' : 'new',
+          }
         : undefined;
     const limited = !fault && orderRequest && limits ? await overLimit(orderRequest, limits) : undefined;
+    const replaces = operation === 'newOrder' ? orderPayloadField(body, 'replaces') : undefined;
     let answer: Answer;
     if (fault || limited) {
       answer = limited ?? (await injectedAnswer(fault!));
+    } else if (operation === 'renewalInfo') {
+      answer = renewalInfoAnswer(decodeURIComponent(path.slice(RENEWAL_INFO_PATH.length + 1)));
+    } else if (replaces && replaced.has(replaces)) {
+      const detail = `certificate ${replaces} has already been replaced by another order`;
+      answer = await injectedAnswer({
+        operation,
+        response: { status: 409, problem: { type: `${ACME_ERROR_PREFIX}alreadyReplaced`, detail } },
+      });
     } else {
       try {
         answer = await forward(method, url, incoming.headers, body);
         learn(path, operation, answer, hostnames);
+        if (operation === 'directory' && offersRenewalInfo) answer = withRenewalInfo(answer);
+        if (operation === 'certificate' && answer.status === 200) rememberIssued(answer.body);
+        if (replaces && answer.status === 201) replaced.add(replaces);
         if (limits) spendFor(limits, operation, path, answer, orderRequest);
       } catch (error) {
         answer = {
@@ -438,6 +506,9 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     clear() {
       faults = [];
     },
+    setRenewalWindow(ariId, window, explanationUrl) {
+      movedWindows.set(ariId, { window, ...(explanationUrl && { explanationUrl }) });
+    },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -477,35 +548,41 @@ function readBody(incoming: IncomingMessage): Promise<Buffer> {
 }
 
 function jsonField(body: Buffer, field: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as unknown;
-    return isRecord(parsed) && typeof parsed[field] === 'string' ? parsed[field] : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJson(body.toString('utf8'));
+  return isRecord(parsed) && typeof parsed[field] === 'string' ? parsed[field] : undefined;
+}
+
+/** One part of a JWS (`protected` or `payload`), base64url JSON, decoded. */
+function jwsPart(body: Buffer, part: 'protected' | 'payload'): Record<string, unknown> | undefined {
+  const jws = parseJson(body.toString('utf8'));
+  if (!isRecord(jws) || typeof jws[part] !== 'string') return undefined;
+  const decoded = parseJson(Buffer.from(jws[part], 'base64url').toString('utf8'));
+  return isRecord(decoded) ? decoded : undefined;
 }
 
 /** The account a JWS is signed for: its protected header's `kid`. */
 function jwsKid(body: Buffer): string | undefined {
-  try {
-    const jws = JSON.parse(body.toString('utf8')) as unknown;
-    if (!isRecord(jws) || typeof jws.protected !== 'string') return undefined;
-    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as unknown;
-    return isRecord(header) && typeof header.kid === 'string' ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
+  const kid = jwsPart(body, 'protected')?.kid;
+  return typeof kid === 'string' ? kid : undefined;
+}
+
+/** A string field of a JWS's payload (a newOrder's `replaces`, say). */
+function orderPayloadField(body: Buffer, field: string): string | undefined {
+  const value = jwsPart(body, 'payload')?.[field];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The identifiers a newOrder JWS asks for: its payload is base64url JSON `{identifiers: [{type, value}]}`. */
 function orderPayloadHostnames(body: Buffer): string[] {
+  const identifiers = jwsPart(body, 'payload')?.identifiers;
+  return Array.isArray(identifiers) ? identifiers.flatMap(identifierValue) : [];
+}
+
+function parseJson(text: string): unknown {
   try {
-    const jws = JSON.parse(body.toString('utf8')) as unknown;
-    if (!isRecord(jws) || typeof jws.payload !== 'string') return [];
-    const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as unknown;
-    return isRecord(payload) && Array.isArray(payload.identifiers) ? payload.identifiers.flatMap(identifierValue) : [];
+    return JSON.parse(text) as unknown;
   } catch {
-    return [];
+    return undefined;
   }
 }
 

@@ -49,6 +49,8 @@ export interface LocalCloudOptions {
   certificateValidityPeriod?: number;
   /** How often the renewal and notification sweep runs; an hour in AWS. */
   sweepIntervalMs?: number;
+  /** Whether the CA offers ACME Renewal Information, as Let's Encrypt does; default true. */
+  renewalInfo?: boolean;
 }
 
 export interface LocalCloud {
@@ -122,6 +124,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       upstreamTlsCaPem: pebble.tlsCaPem,
       serverTls: pebble.serverTls,
       rateLimits,
+      renewalInfo: options.renewalInfo ?? true,
     });
     stops.push(() => acmeFaults.stop());
 

@@ -62,8 +62,8 @@ export const certificate = {
   notAfter: '2027-02-20T10:00:00.000Z',
   fingerprint256: 'AA:BB',
 };
-export const installed = (attempt = 1): TimedEvent[] => [
-  { type: 'CertificateIssued', data: { attempt, ...certificate }, at: T0.toISOString() },
+export const installed = (attempt = 1, ariId?: string): TimedEvent[] => [
+  { type: 'CertificateIssued', data: { attempt, ...certificate, ...(ariId && { ariId }) }, at: T0.toISOString() },
   {
     type: 'CertificateInstalled',
     data: { attempt, certificateArn: 'arn:cert/1', notBefore: certificate.notBefore, notAfter: certificate.notAfter },

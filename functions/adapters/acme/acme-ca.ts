@@ -3,9 +3,11 @@
 import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
+import * as x509 from '@peculiar/x509';
 import acme from 'acme-client';
 import { ACME_ERROR_PREFIX, type AcmeProblem } from '../../domain/acme-problem.ts';
 import type { IssuedCertificate } from '../../domain/events.ts';
+import { ariCertificateId } from '../../domain/renewal.ts';
 import type { AccountKeyStore } from './account-key.ts';
 import {
   AcmeProblemError,
@@ -15,6 +17,7 @@ import {
   type CertificateAuthority,
   type CreatedOrder,
   type Issuance,
+  type RenewalInformation,
 } from './certificate-authority.ts';
 
 export interface AcmeSettings {
@@ -29,6 +32,7 @@ export interface AcmeSettings {
 
 export class AcmeCertificateAuthority implements CertificateAuthority {
   private client: Promise<acme.Client> | undefined;
+  private directoryDocument: Promise<Record<string, unknown>> | undefined;
   private account: Promise<unknown> | undefined;
 
   constructor(private readonly settings: AcmeSettings) {
@@ -39,9 +43,11 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     return this.call(async (client) => client.getAccountUrl());
   }
 
-  createOrder(hostname: string): Promise<CreatedOrder> {
+  createOrder(hostname: string, replaces?: string): Promise<CreatedOrder> {
     return this.call(async (client) => {
-      const order = await client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });
+      // acme-client passes fields it does not know through to newOrder.
+      const request = { identifiers: [{ type: 'dns', value: hostname }], ...(replaces && { replaces }) } as acme.Order;
+      const order = await client.createOrder(request);
       const [authorization] = await client.getAuthorizations(order);
       const challenge = authorization?.challenges.find((candidate) => candidate.type === 'http-01');
       if (!authorization || !challenge) throw new Error(`the CA offered no http-01 challenge for ${hostname}`);
@@ -53,6 +59,37 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
         authorizationStatus: authorization.status,
       };
     });
+  }
+
+  async renewalInfo(ariId: string): Promise<RenewalInformation | undefined> {
+    try {
+      const base = (await this.directory()).renewalInfo;
+      if (typeof base !== 'string') return undefined;
+      const { data, headers } = await acme.axios.get(`${base.replace(/\/$/, '')}/${ariId}`);
+      const window = (data as { suggestedWindow?: { start?: string; end?: string } }).suggestedWindow;
+      if (!window?.start || !window.end) throw new Error(`the CA's renewal information for ${ariId} has no suggestedWindow`);
+      const explanationUrl = (data as { explanationURL?: unknown }).explanationURL;
+      const retryAfter = retryAfterInstant(headers['retry-after']);
+      return {
+        window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+        ...(typeof explanationUrl === 'string' && { explanationUrl }),
+        ...(retryAfter && { retryAfter }),
+      };
+    } catch (error) {
+      throw error instanceof AcmeProblemError ? error : new CaUnreachableError(error);
+    }
+  }
+
+  /** The directory, read once: its `renewalInfo` entry says whether the CA offers ARI. */
+  private directory(): Promise<Record<string, unknown>> {
+    this.directoryDocument ??= acme.axios.get(this.settings.directoryUrl).then(
+      ({ data }) => data as Record<string, unknown>,
+      (error: unknown) => {
+        this.directoryDocument = undefined;
+        throw error;
+      },
+    );
+    return this.directoryDocument;
   }
 
   async keyAuthorization(token: string): Promise<string> {
@@ -140,12 +177,14 @@ function describeLeaf(chainPem: string): IssuedCertificate {
   if (!leafPem) throw new Error('the CA returned an empty certificate chain');
   const { notBefore, notAfter } = acme.crypto.readCertificateInfo(leafPem);
   const leaf = new X509Certificate(leafPem);
+  const ariId = ariIdOf(leafPem);
   return {
     serialNumber: leaf.serialNumber,
     issuer: leaf.issuer,
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
     fingerprint256: leaf.fingerprint256,
+    ...(ariId && { ariId }),
   };
 }
 
@@ -176,4 +215,11 @@ function retryAfterInstant(header: unknown): string | undefined {
   const seconds = Number(header);
   const at = Number.isFinite(seconds) ? Date.now() + seconds * 1000 : Date.parse(header);
   return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}
+
+/** The leaf's ARI identifier, from its authority key identifier and serial; undefined without an AKI. */
+export function ariIdOf(leafPem: string): string | undefined {
+  const leaf = new x509.X509Certificate(leafPem);
+  const keyId = leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  return keyId ? ariCertificateId(keyId, leaf.serialNumber) : undefined;
 }

@@ -23,10 +23,20 @@ export interface Issuance {
   certificate: IssuedCertificate;
 }
 
+/** RFC 9773's answer for one certificate, with the CA's Retry-After for the next look. */
+export interface RenewalInformation {
+  window: { start: string; end: string };
+  explanationUrl?: string;
+  retryAfter?: string;
+}
+
 export interface CertificateAuthority {
   /** The URL of the account we order with, registered on first use. */
   accountUrl(): Promise<string>;
-  createOrder(hostname: string): Promise<CreatedOrder>;
+  /** An ARI renewal names the certificate it replaces (RFC 9773 §5). */
+  createOrder(hostname: string, replaces?: string): Promise<CreatedOrder>;
+  /** The CA's renewal window for a certificate; undefined when the CA offers no ARI. Needs no account. */
+  renewalInfo(ariId: string): Promise<RenewalInformation | undefined>;
   /** What the challenge URL must answer: the token bound to our account key. */
   keyAuthorization(token: string): Promise<string>;
   askToValidate(challengeUrl: string): Promise<void>;

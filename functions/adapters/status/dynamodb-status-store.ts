@@ -57,7 +57,8 @@ export class DynamoDbStatusStore implements StatusStore {
       }),
     );
     return Items.map((item) => {
-      const { app: _app, version: _version, ...status } = unmarshall(item);
+      // The sweep's own bookkeeping is not part of what people read.
+      const { app: _app, version: _version, renewalCheckAt: _renewalCheckAt, ...status } = unmarshall(item);
       return status as DomainStatus;
     });
   }
@@ -71,7 +72,7 @@ export class DynamoDbStatusStore implements StatusStore {
         new ScanCommand({
           TableName: this.tableName,
           ProjectionExpression: 'app, hostname',
-          FilterExpression: 'renewsAt <= :now OR failingSince <= :failingBefore',
+          FilterExpression: 'renewsAt <= :now OR renewalCheckAt <= :now OR failingSince <= :failingBefore',
           ExpressionAttributeValues: { ':now': { S: now.toISOString() }, ':failingBefore': { S: failingBefore.toISOString() } },
           ExclusiveStartKey: startKey,
         }),

@@ -7,6 +7,6 @@ export interface StatusStore {
   /** Removes the row of a domain that is gone, unless a newer version was written since. */
   remove(app: string, hostname: string, version: number): Promise<void>;
   listApp(app: string): Promise<DomainStatus[]>;
-  /** Domains the sweep must look at: a renewal due, or failing since before `failingBefore`. */
+  /** Domains the sweep must look at: a renewal or an ARI check due, or failing since before `failingBefore`. */
   needingAttention(now: Date, failingBefore: Date): Promise<Array<{ app: string; hostname: string }>>;
 }
