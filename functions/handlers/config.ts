@@ -15,6 +15,8 @@ export interface Config {
   acmeAccountKeySecretId: string;
   /** acme-client's poll backoff while an order is processing. */
   acmePollMinMs: number;
+  /** The CA profile to order; the CA's default when unset. */
+  acmeProfile?: string;
   dnsResolver: string;
   dnsDeadlineMs: number;
   httpChallengePort: number;
@@ -37,6 +39,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     acmeDirectoryUrl: env.ACME_DIRECTORY_URL ?? LETS_ENCRYPT_DIRECTORY,
     acmeAccountKeySecretId: required(env, 'ACME_ACCOUNT_KEY_SECRET'),
     acmePollMinMs: number(env, 'ACME_POLL_MIN_MS', 2000),
+    acmeProfile: env.ACME_PROFILE || undefined,
     dnsResolver: env.DNS_RESOLVER ?? DEFAULT_RESOLVER,
     dnsDeadlineMs: number(env, 'DNS_DEADLINE_MS', 3000),
     httpChallengePort: number(env, 'HTTP_CHALLENGE_PORT', 80),

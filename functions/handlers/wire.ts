@@ -36,6 +36,7 @@ export const ca: Builder<Ports['ca']> = (config) =>
     directoryUrl: config.acmeDirectoryUrl,
     accountKey: new SecretsManagerAccountKey(new SecretsManagerClient({}), config.acmeAccountKeySecretId),
     pollMinMs: config.acmePollMinMs,
+    ...(config.acmeProfile && { profile: config.acmeProfile }),
   });
 export const certificates: Builder<Ports['certificates']> = () => new AcmCertificateStore(new ACMClient({}));
 export const workflows: Builder<Ports['workflows']> = (config) =>

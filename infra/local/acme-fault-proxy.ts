@@ -75,6 +75,8 @@ export interface AcmeFaultLogEntry {
   hostname?: string;
   /** Every identifier the request is about (an order may have several), when known. */
   hostnames?: string[];
+  /** The profile a newOrder asked for. */
+  profile?: string;
   status: number;
   injected: boolean;
   method: string;
@@ -114,6 +116,13 @@ export interface AcmeFaultProxyOptions {
   /** Offer ACME Renewal Information (RFC 9773) as Let's Encrypt does; default true. */
   renewalInfo?: boolean;
 }
+
+/** Let's Encrypt's profiles (2026); Pebble 2.4 has none, so the proxy lists them and takes `profile` in newOrder. */
+const PROFILES: Record<string, string> = {
+  classic: 'The default: 90-day certificates',
+  tlsserver: '45-day certificates for TLS servers; pending authorizations last an hour',
+  shortlived: '160-hour certificates',
+};
 
 /** The proxy's own ARI endpoint, under its origin. */
 const RENEWAL_INFO_PATH = '/renewal-info';
@@ -325,10 +334,12 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     }
   };
 
-  const withRenewalInfo = (answer: Answer): Answer => {
+  /** The directory as Let's Encrypt's reads: its profiles, and renewalInfo when ARI is on. */
+  const asLetsEncrypt = (answer: Answer): Answer => {
     const directory = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
-    const body = Buffer.from(JSON.stringify({ ...directory, renewalInfo: `${proxyOrigin}${RENEWAL_INFO_PATH}` }), 'utf8');
-    return { ...answer, body };
+    const meta = { ...(isRecord(directory.meta) ? directory.meta : {}), profiles: PROFILES };
+    const renewalInfo = offersRenewalInfo ? { renewalInfo: `${proxyOrigin}${RENEWAL_INFO_PATH}` } : {};
+    return { ...answer, body: Buffer.from(JSON.stringify({ ...directory, meta, ...renewalInfo }), 'utf8') };
   };
 
   const rememberIssued = (chain: Buffer): void => {
@@ -421,11 +432,18 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
         : undefined;
     const limited = !fault && orderRequest && limits ? await overLimit(orderRequest, limits) : undefined;
     const replaces = operation === 'newOrder' ? orderPayloadField(body, 'replaces') : undefined;
+    const profile = operation === 'newOrder' ? orderPayloadField(body, 'profile') : undefined;
     let answer: Answer;
     if (fault || limited) {
       answer = limited ?? (await injectedAnswer(fault!));
     } else if (operation === 'renewalInfo') {
       answer = renewalInfoAnswer(decodeURIComponent(path.slice(RENEWAL_INFO_PATH.length + 1)));
+    } else if (profile !== undefined && !(profile in PROFILES)) {
+      const detail = `profile "${profile}" is not one of ${Object.keys(PROFILES).join(', ')}`;
+      answer = await injectedAnswer({
+        operation,
+        response: { status: 400, problem: { type: `${ACME_ERROR_PREFIX}invalidProfile`, detail } },
+      });
     } else if (replaces && replaced.has(replaces)) {
       const detail = `certificate ${replaces} has already been replaced by another order`;
       answer = await injectedAnswer({
@@ -436,7 +454,7 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
       try {
         answer = await forward(method, url, incoming.headers, body);
         learn(path, operation, answer, hostnames);
-        if (operation === 'directory' && offersRenewalInfo) answer = withRenewalInfo(answer);
+        if (operation === 'directory' && answer.status === 200) answer = asLetsEncrypt(answer);
         if (operation === 'certificate' && answer.status === 200) rememberIssued(answer.body);
         if (replaces && answer.status === 201) replaced.add(replaces);
         if (limits) spendFor(limits, operation, path, answer, orderRequest);
@@ -452,6 +470,7 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     log.push({
       operation,
       ...(names.length > 0 && { hostname: names[0], hostnames: names }),
+      ...(profile && { profile }),
       status: answer.status,
       injected: fault !== undefined,
       method,

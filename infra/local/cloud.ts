@@ -51,6 +51,8 @@ export interface LocalCloudOptions {
   sweepIntervalMs?: number;
   /** Whether the CA offers ACME Renewal Information, as Let's Encrypt does; default true. */
   renewalInfo?: boolean;
+  /** The CA profile to order (`ACME_PROFILE` in AWS); one the CA does not offer stops the start. */
+  acmeProfile?: string;
 }
 
 export interface LocalCloud {
@@ -152,6 +154,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         directoryTlsCaPem: pebble.tlsCaPem,
         accountKeyFile: join(dataDir, 'acme-account-key.pem'),
         pollMinMs: LOCAL_ACME_POLL_MS,
+        ...(options.acmeProfile && { profile: options.acmeProfile }),
       },
       dns: { server: dns.address, deadlineMs: LOCAL_DNS_DEADLINE_MS },
       httpChallengePort: routerHttpPort,
@@ -161,6 +164,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       apiTokenSecret,
       settings: localSettings(options.settings, pebbleRootPem, rateLimits),
     });
+    // A profile the CA does not offer is a configuration error: said now, not by a failed order later.
+    await ports.ca.checkConfiguration();
     Object.assign(taskHandlers, await loadHandlers(ISSUANCE_STEPS, ports));
 
     const { projector, sweeper, platform } = await loadHandlers(

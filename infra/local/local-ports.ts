@@ -23,7 +23,7 @@ export function localClientConfig(endpoint: string) {
 export interface LocalPortsConfig {
   dynamodbEndpoint: string;
   tables: { events: string; status: string; challenges: string };
-  acme: { directoryUrl: string; directoryTlsCaPem: string; accountKeyFile: string; pollMinMs: number };
+  acme: { directoryUrl: string; directoryTlsCaPem: string; accountKeyFile: string; pollMinMs: number; profile?: string };
   dns: { server: string; deadlineMs: number };
   /** Where the router answers HTTP-01, which Pebble validates on. */
   httpChallengePort: number;
@@ -48,6 +48,7 @@ export function localPorts(config: LocalPortsConfig): Ports {
       accountKey: new FileAccountKey(config.acme.accountKeyFile),
       directoryTlsCaPem: config.acme.directoryTlsCaPem,
       pollMinMs: config.acme.pollMinMs,
+      ...(config.acme.profile && { profile: config.acme.profile }),
     }),
     certificates: config.certificates,
     workflows: config.workflows,

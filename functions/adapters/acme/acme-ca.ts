@@ -13,6 +13,7 @@ import {
   AcmeProblemError,
   CaUnreachableError,
   OrderAlreadyFinalizedError,
+  ProfileNotOfferedError,
   type AuthorizationState,
   type CertificateAuthority,
   type CreatedOrder,
@@ -28,6 +29,8 @@ export interface AcmeSettings {
   directoryTlsCaPem?: string;
   /** acme-client's poll backoff while an order is processing; its 5 s default suits production only. */
   pollMinMs: number;
+  /** The CA's profile to order (`classic`, `tlsserver`, `shortlived` at Let's Encrypt); the CA's default when unset. */
+  profile?: string;
 }
 
 export class AcmeCertificateAuthority implements CertificateAuthority {
@@ -46,7 +49,12 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   createOrder(hostname: string, replaces?: string): Promise<CreatedOrder> {
     return this.call(async (client) => {
       // acme-client passes fields it does not know through to newOrder.
-      const request = { identifiers: [{ type: 'dns', value: hostname }], ...(replaces && { replaces }) } as acme.Order;
+      const profile = await this.offeredProfile();
+      const request = {
+        identifiers: [{ type: 'dns', value: hostname }],
+        ...(replaces && { replaces }),
+        ...(profile && { profile }),
+      } as acme.Order;
       const order = await client.createOrder(request);
       const [authorization] = await client.getAuthorizations(order);
       const challenge = authorization?.challenges.find((candidate) => candidate.type === 'http-01');
@@ -78,6 +86,25 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     } catch (error) {
       throw error instanceof AcmeProblemError ? error : new CaUnreachableError(error);
     }
+  }
+
+  async checkConfiguration(): Promise<void> {
+    await this.offeredProfile();
+  }
+
+  /** The configured profile, once the directory's `meta.profiles` lists it. */
+  private async offeredProfile(): Promise<string | undefined> {
+    const { profile } = this.settings;
+    if (!profile) return undefined;
+    let directory: Record<string, unknown>;
+    try {
+      directory = await this.directory();
+    } catch (error) {
+      throw new CaUnreachableError(error);
+    }
+    const offered = Object.keys(((directory.meta as { profiles?: Record<string, unknown> } | undefined)?.profiles ?? {}) as object);
+    if (!offered.includes(profile)) throw new ProfileNotOfferedError(profile, offered);
+    return profile;
   }
 
   /** The directory, read once: its `renewalInfo` entry says whether the CA offers ARI. */
@@ -139,7 +166,9 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       await this.ensureAccount(client);
       return await operation(client);
     } catch (error) {
-      throw error instanceof AcmeProblemError || error instanceof OrderAlreadyFinalizedError ? error : new CaUnreachableError(error);
+      const ours =
+        error instanceof AcmeProblemError || error instanceof OrderAlreadyFinalizedError || error instanceof ProfileNotOfferedError;
+      throw ours ? error : new CaUnreachableError(error);
     }
   }
 

@@ -35,6 +35,8 @@ export interface CertificateAuthority {
   accountUrl(): Promise<string>;
   /** An ARI renewal names the certificate it replaces (RFC 9773 §5). */
   createOrder(hostname: string, replaces?: string): Promise<CreatedOrder>;
+  /** Refuses a configuration the CA cannot serve (a profile it does not offer), before any order. */
+  checkConfiguration(): Promise<void>;
   /** The CA's renewal window for a certificate; undefined when the CA offers no ARI. Needs no account. */
   renewalInfo(ariId: string): Promise<RenewalInformation | undefined>;
   /** What the challenge URL must answer: the token bound to our account key. */
@@ -74,5 +76,16 @@ export class OrderAlreadyFinalizedError extends Error {
   constructor(orderUrl: string, status: string) {
     super(`order ${orderUrl} is ${status}: an earlier run finalized it with a key that is gone; a new order follows`);
     this.name = 'OrderAlreadyFinalizedError';
+  }
+}
+
+/** The configured ACME profile is not one the CA's directory lists. */
+export class ProfileNotOfferedError extends Error {
+  constructor(profile: string, offered: string[]) {
+    super(
+      `ACME_PROFILE=${profile} is not a profile this CA offers (${offered.length ? offered.join(', ') : 'it lists none'}): ` +
+        "set one of those, or leave it unset for the CA's default",
+    );
+    this.name = 'ProfileNotOfferedError';
   }
 }
