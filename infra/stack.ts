@@ -16,6 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
+import { DUE_INDEX } from '../functions/adapters/status/dynamodb-status-store.ts';
 import { PLATFORM_EVENT_TYPES } from '../functions/domain/events.ts';
 import { ISSUANCE_STEPS, issuanceDefinition, type IssuanceStep } from './workflows/issuance.ts';
 
@@ -47,6 +48,13 @@ export class CertificateAutomationStack extends Stack {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       // A projection: rebuilt from the log at will.
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // The sweep's sparse index: only rows with something due (a renewal, an ARI check, a failing notice).
+    statusTable.addGlobalSecondaryIndex({
+      indexName: DUE_INDEX,
+      partitionKey: { name: 'dueShard', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'dueAt', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
     const challengeTable = new dynamodb.Table(this, 'Challenges', {
       partitionKey: { name: 'token', type: dynamodb.AttributeType.STRING },

@@ -1,6 +1,6 @@
 // The status people read, derived from a domain's stream state: the exact words
 // of the platform's Automated Certificate Management.
-import type { DomainState } from './certificate-decider.ts';
+import type { DomainState, RetryPolicy } from './certificate-decider.ts';
 import type { FailureReason } from './failure-reasons.ts';
 import type { RenewalWindow } from './renewal.ts';
 
@@ -25,8 +25,6 @@ export interface DomainStatus {
   /** The CA's suggested renewal window (ARI), and the page that explains it when it moved. */
   renewalWindow?: RenewalWindow;
   explanationUrl?: string;
-  /** When the sweep looks at the CA's renewal information again (not shown by the API). */
-  renewalCheckAt?: string;
   /** Since when issuance has been failing, across attempts. */
   failingSince?: string;
   /** The rate limit was foreseen by our ledger: the order waits for budget, the CA was not asked. */
@@ -70,12 +68,23 @@ export function domainStatus(state: DomainState): DomainStatus | undefined {
 }
 
 function certificateDates(certificate: NonNullable<DomainState['certificate']>) {
-  const { notAfter, renewsAt, renewalWindow, explanationUrl, renewalCheckAt } = certificate;
-  return {
-    expiresAt: notAfter,
-    renewsAt,
-    ...(renewalWindow && { renewalWindow }),
-    ...(explanationUrl && { explanationUrl }),
-    ...(renewalCheckAt && { renewalCheckAt }),
-  };
+  const { notAfter, renewsAt, renewalWindow, explanationUrl } = certificate;
+  return { expiresAt: notAfter, renewsAt, ...(renewalWindow && { renewalWindow }), ...(explanationUrl && { explanationUrl }) };
+}
+
+/**
+ * When the sweep must next look at a domain: its renewal, its next ARI check, or the
+ * moment its failing episode is long enough to tell the owners. Undefined when nothing
+ * is due ever (no certificate, nothing failing): such a domain is not in the sweep's index.
+ */
+export function sweepDueAt(state: DomainState, policy: Pick<RetryPolicy, 'notifyAfterMs'>): string | undefined {
+  if (!state.domain || state.removed) return undefined;
+  const times: number[] = [];
+  const { certificate, attempt } = state;
+  // A renewal that failed for good waits for a refresh, not for the sweep.
+  const renewalStopped = attempt?.trigger === 'renewal' && attempt.failure?.final;
+  if (certificate && !renewalStopped) times.push(Date.parse(certificate.renewsAt));
+  if (certificate?.renewalCheckAt) times.push(Date.parse(certificate.renewalCheckAt));
+  if (state.failingSince && !state.failureNotified) times.push(Date.parse(state.failingSince) + policy.notifyAfterMs);
+  return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
 }

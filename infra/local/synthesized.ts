@@ -37,6 +37,7 @@ export function synthesize(dnsTargetSuffix = 'edge.localcloud.test'): Synthesize
           KeySchema: table.KeySchema,
           AttributeDefinitions: table.AttributeDefinitions,
           BillingMode: 'PAY_PER_REQUEST',
+          ...(table.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: table.GlobalSecondaryIndexes } : {}),
           ...(table.StreamSpecification ? { StreamSpecification: { StreamEnabled: true, ...(table.StreamSpecification as object) } } : {}),
         } as Omit<CreateTableCommandInput, 'TableName'>,
       ]),

@@ -109,3 +109,15 @@ test('a certificate already replaced: the renewal goes out as a plain renewal, p
   );
   assert.equal(exactSet.length, 2, 'the plain renewal spent the exact-set budget');
 });
+
+test('two sweeps at once (a crashed one and its retry, say) start one renewal and repeat nothing', async () => {
+  const hostname = 'www.ari-twice.test';
+  const { ariId } = await issued(hostname);
+  const past = { start: new Date(Date.now() - 2 * HOUR).toISOString(), end: new Date(Date.now() - HOUR).toISOString() };
+  cloud().acmeFaults.setRenewalWindow(ariId, past);
+  await Promise.all([cloud().sweep(), cloud().sweep()]);
+  await renewed(hostname);
+  const events = await timeline(cloud(), APP, hostname);
+  const count = (type: string) => events.filter((event) => event.type === type).length;
+  assert.deepEqual([count('RenewalDue'), count('IssuanceRequested'), count('CertificateInstalled')], [1, 2, 2]);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fold } from '../../functions/domain/certificate-decider.ts';
-import { domainStatus } from '../../functions/domain/status.ts';
+import { domainStatus, sweepDueAt } from '../../functions/domain/status.ts';
 import { added, dnsVerified, failed, installed, orderCreated, requested } from './given.ts';
 
 const statusAfter = (...histories: Parameters<typeof fold>[0][]) => domainStatus(fold(histories.flatMap((history) => [...history])));
@@ -50,4 +50,17 @@ test('an order the ledger holds back is Waiting, RATE_LIMITED, predicted, until 
     [status?.status, status?.reason, status?.rateLimitedUntil, status?.rateLimitPredicted, status?.message],
     ['Waiting', 'RATE_LIMITED', deferral.until, true, 'waits'],
   );
+});
+
+test("the sweep's index holds a domain only while something is due: renewal, ARI check, failing notice", () => {
+  const policy = { notifyAfterMs: 3 * 24 * 60 * 60_000 };
+  assert.equal(sweepDueAt(fold([added, requested(1)]), policy), undefined, 'nothing to renew, nothing failing');
+  const issued = fold([added, requested(1), ...installed(1)]);
+  assert.equal(sweepDueAt(issued, policy), issued.certificate!.renewsAt);
+  const withAri = fold([added, requested(1), ...installed(1, 'aki.serial')]);
+  assert.equal(sweepDueAt(withAri, policy), withAri.certificate!.renewalCheckAt, 'the first ARI look comes first');
+  const failing = fold([added, requested(1), failed(1, false)]);
+  assert.equal(sweepDueAt(failing, policy), new Date(Date.parse(failing.failingSince!) + policy.notifyAfterMs).toISOString());
+  const notified = fold([added, requested(1), failed(1, false), { type: 'FailureNotified', data: { failingSince: failing.failingSince! } }]);
+  assert.equal(sweepDueAt(notified, policy), undefined, 'told once: no longer due');
 });

@@ -7,7 +7,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { projectDomainStatus, type ProjectionPorts } from '../../application/project-status.ts';
 import { streamIds } from '../../domain/events.ts';
-import { awsHandler, events, statuses } from '../wire.ts';
+import { awsHandler, events, settings, statuses } from '../wire.ts';
 
 export const createHandler = (ports: ProjectionPorts) =>
   middy(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
@@ -34,4 +34,4 @@ export const createHandler = (ports: ProjectionPorts) =>
     return { batchItemFailures };
   });
 
-export const handler = awsHandler({ events, statuses }, createHandler);
+export const handler = awsHandler({ events, statuses, settings }, createHandler);
