@@ -13,6 +13,7 @@ import {
   domainsView,
   domainSummary,
   isSettled,
+  limitsView,
   redactPrivateKeys,
   refreshedView,
   terminalRows,
@@ -20,6 +21,7 @@ import {
   type AcmStatus,
   type CertificateInfo,
   type Domain,
+  type LimitsReport,
   type TimelineEvent,
 } from './format.ts';
 
@@ -66,6 +68,8 @@ interface Command {
   summary: string;
   /** Flags beyond the common ones (--app, --api-url, --token, --json). */
   flags?: Array<'wait' | 'timeout'>;
+  /** About the whole platform, not one app: no --app needed. */
+  platformWide?: boolean;
   run(ctx: Context, args: string[]): Promise<number>;
 }
 
@@ -98,7 +102,13 @@ const COMMANDS: Record<string, Command> = {
     summary: 'disable automated certificates; removes the managed certificates',
     run: async (ctx) => {
       const body = await ctx.api.request('DELETE', appPath(ctx, '/acm'));
-      ctx.print(body, () => `Disabled automated certificate management on ${ctx.app}; its managed certificates are being removed.`);
+      const warnings = (body as { warnings?: string[] }).warnings ?? [];
+      ctx.print(body, () =>
+        [
+          `Disabled automated certificate management on ${ctx.app}; its managed certificates are being removed.`,
+          ...warnings.map((warning) => `Warning: ${warning}`),
+        ].join('\n'),
+      );
       return EXIT.ok;
     },
   },
@@ -108,6 +118,16 @@ const COMMANDS: Record<string, Command> = {
     run: async (ctx) => {
       const body = await ctx.api.request('POST', appPath(ctx, '/acm/refresh'));
       ctx.print(body, () => refreshedView(ctx.app, (body as { refreshed?: string[] }).refreshed ?? []));
+      return EXIT.ok;
+    },
+  },
+  'ca:limits': {
+    args: ['[HOSTNAME]'],
+    summary: "the CA's rate-limit buckets as the ledger knows them (operator token); a name's buckets too",
+    platformWide: true,
+    run: async (ctx, [hostname]) => {
+      const report = await ctx.api.request('GET', `/ca/limits${hostname ? `?hostname=${segment(hostname)}` : ''}`);
+      ctx.print(report, () => limitsView(report as LimitsReport));
       return EXIT.ok;
     },
   },
@@ -233,8 +253,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (values.timeout !== undefined && !values.wait) throw usage('--timeout goes with --wait');
     const timeoutSeconds = values.timeout === undefined ? DEFAULT_WAIT_TIMEOUT_SECONDS : Number(values.timeout);
     if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw usage('--timeout: must be a number of seconds above 0');
-    const app = values.app ?? io.env.ACM_APP;
-    if (!app) throw usage('no app: pass --app APP or set ACM_APP');
+    const app = values.app ?? io.env.ACM_APP ?? '';
+    if (!app && !command.platformWide) throw usage('no app: pass --app APP or set ACM_APP');
     const apiUrl = values['api-url'] ?? (io.env.ACM_API_URL || DEFAULT_API_URL);
     if (!URL.canParse(apiUrl)) throw usage(`--api-url: "${apiUrl}" is not a URL`);
     const json = values.json ?? false;

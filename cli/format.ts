@@ -1,5 +1,6 @@
 // What people read: the API's answers as tables. Pure: no I/O, no clock. Times are
 // printed exactly as the API gives them (ISO 8601, UTC), everywhere.
+import type { LimitsReport } from '../functions/application/ledger.ts';
 import { SETTLED_STATUSES, type DomainStatus } from '../functions/domain/status.ts';
 import type { CertificateInfo } from '../functions/domain/uploaded-certificate.ts';
 
@@ -21,6 +22,29 @@ export interface TimelineEvent {
   type: string;
   at: string;
   data?: Record<string, unknown>;
+}
+
+export type { LimitsReport };
+
+/** The buckets, tokens left of each, and when the next token and a full bucket come. */
+export function limitsView(report: LimitsReport): string {
+  const limits = report.limits.map(
+    (limit) => `  ${limit.name}: ${limit.capacity} per ${limit.periodSeconds} s, one back every ${limit.refillSeconds} s`,
+  );
+  const rows = report.buckets.map((bucket) => [
+    bucket.limit,
+    bucket.key,
+    `${bucket.tokensLeft}/${bucket.capacity}`,
+    bucket.nextTokenAt ?? '',
+    bucket.fullAt ?? 'full',
+  ]);
+  return [
+    `=== CA rate limits${report.accountUrl ? ` (account ${report.accountUrl})` : ''}`,
+    '',
+    ...limits,
+    '',
+    rows.length ? table(['Bucket', 'Key', 'Left', 'Next Token', 'Full At'], rows) : 'No order recorded yet: every bucket is full.',
+  ].join('\n');
 }
 
 /** `certs:auto --wait` stops once every domain is settled. */

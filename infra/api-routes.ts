@@ -11,6 +11,7 @@ export const API_HANDLERS: Record<HandlerGroup, string> = {
   certs: 'functions/handlers/api/certs.ts',
   challenge: 'functions/handlers/api/challenge.ts',
   openapi: 'functions/handlers/api/openapi.ts',
+  ca: 'functions/handlers/api/ca.ts',
 };
 
 export const AUTHORIZER_HANDLER = 'functions/handlers/api/authorizer.ts';

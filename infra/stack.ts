@@ -193,6 +193,7 @@ export class CertificateAutomationStack extends Stack {
       new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
     );
     challengeTable.grantReadData(apiFunctions.challenge);
+    eventLog.grantReadData(apiFunctions.ca);
     for (const route of API_ROUTES) {
       api.root
         .resourceForPath(route.resource)

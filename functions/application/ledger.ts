@@ -2,6 +2,7 @@
 // whose last event is its state. An order takes its tokens in the same transaction that
 // records it on the domain's stream, so concurrent workflows can never overspend a
 // bucket, and a retried step never pays twice.
+import { accountInUse } from '../domain/ca-account.ts';
 import { decide, fold } from '../domain/certificate-decider.ts';
 import { streamIds, type BucketEvent, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
 import {
@@ -9,6 +10,11 @@ import {
   bucketNamedBy,
   bucketsForOrder,
   decideOrder,
+  emissionIntervalMs,
+  exactSetKey,
+  registeredDomainOf,
+  spend,
+  tokensLeft,
   failedAuthorizationsBucket,
   spendAnyway,
   stateRefillingAt,
@@ -139,4 +145,51 @@ function statesOf(buckets: Bucket[], lasts: Array<RecordedEvent<BucketEvent> | u
     if (last) states.set(bucketId(bucket), { tat: Date.parse(last.data.tat) });
   });
   return states;
+}
+
+export interface LimitsReport {
+  /** The ACME account the fleet orders with, once the first order recorded it. */
+  accountUrl?: string;
+  limits: Array<{ name: string; capacity: number; periodSeconds: number; refillSeconds: number }>;
+  buckets: Array<{ limit: string; key: string; capacity: number; tokensLeft: number; nextTokenAt?: string; fullAt?: string }>;
+}
+
+/** What operators read: the limits kept to, the account's bucket, and a name's buckets when asked. */
+export async function limitsReport(ports: Pick<EventLog, 'events' | 'settings'>, hostname?: string): Promise<LimitsReport> {
+  const limits = ports.settings.rateLimits;
+  const accountUrl = accountInUse(await ports.events.read(streamIds.caAccount()));
+  const buckets: Bucket[] = [
+    ...(accountUrl ? [{ limit: 'newOrdersPerAccount', key: accountUrl } as const] : []),
+    ...(hostname
+      ? ([
+          { limit: 'certificatesPerRegisteredDomain', key: registeredDomainOf(hostname) },
+          { limit: 'certificatesPerExactSet', key: exactSetKey([hostname]) },
+          ...(accountUrl ? [failedAuthorizationsBucket(accountUrl, hostname)] : []),
+        ] as const)
+      : []),
+  ];
+  const states = await bucketStates(ports, buckets);
+  const now = Date.now();
+  return {
+    ...(accountUrl && { accountUrl }),
+    limits: Object.entries(limits).map(([name, limit]) => ({
+      name,
+      capacity: limit.capacity,
+      periodSeconds: limit.periodMs / 1000,
+      refillSeconds: emissionIntervalMs(limit) / 1000,
+    })),
+    buckets: buckets.map((bucket) => {
+      const limit = limits[bucket.limit];
+      const state = states.get(bucketId(bucket));
+      const left = tokensLeft(limit, state, now);
+      const next = spend(limit, state, now);
+      return {
+        ...bucket,
+        capacity: limit.capacity,
+        tokensLeft: left,
+        ...(!next.allowed && { nextTokenAt: iso(next.refillsAt) }),
+        ...(state && state.tat > now && { fullAt: iso(state.tat) }),
+      };
+    }),
+  };
 }

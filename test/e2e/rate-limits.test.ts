@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { streamIds, type BucketEvent, type RecordedEvent } from '../../functions/domain/events.ts';
 import { bucketId, emissionIntervalMs, exactSetKey, LETS_ENCRYPT_LIMITS, type Bucket } from '../../functions/domain/rate-limits.ts';
 import type { DomainStatus } from '../../functions/domain/status.ts';
+import { run } from '../../cli/commands.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { addDomain, api, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
 
@@ -78,6 +79,38 @@ test('turning automation off and on six times orders at most 5 certificates for 
     `Turning automated certificates on again within 7 days orders a new certificate for ${hostname}: 0 of 5 are left this week for its exact names (one more every 33.6 hours).`,
   ]);
   assert.deepEqual(caRateLimits(), [], 'the CA never had to refuse an order');
+});
+
+test('operators read the buckets: GET /ca/limits (operator scope) and acm ca:limits', async () => {
+  const hostname = 'www.toggler.test';
+  const { status, body } = await api(cloud(), 'GET', `/ca/limits?hostname=${hostname.toUpperCase()}`);
+  assert.equal(status, 200);
+  const bucket = (limit: string) => body.buckets.find((candidate: { limit: string }) => candidate.limit === limit);
+  const exactSet = LETS_ENCRYPT_LIMITS.certificatesPerExactSet;
+  const last = await lastOf({ limit: 'certificatesPerExactSet', key: exactSetKey([hostname]) });
+  const refill = new Date(Date.parse(last.data.tat) + emissionIntervalMs(exactSet) - exactSet.periodMs).toISOString();
+  assert.deepEqual(
+    [bucket('certificatesPerExactSet').tokensLeft, bucket('certificatesPerExactSet').nextTokenAt, bucket('certificatesPerExactSet').key],
+    [0, refill, hostname],
+  );
+  assert.deepEqual([bucket('newOrdersPerAccount').tokensLeft, bucket('newOrdersPerAccount').capacity], [3, ACCOUNT_LIMIT.capacity]);
+  assert.equal(bucket('certificatesPerRegisteredDomain').key, 'toggler.test');
+  assert.deepEqual(
+    body.limits.find((limit: { name: string }) => limit.name === 'certificatesPerExactSet'),
+    { name: 'certificatesPerExactSet', capacity: 5, periodSeconds: 7 * 24 * 3600, refillSeconds: (7 * 24 * 3600) / 5 },
+  );
+
+  const owner = await api(cloud(), 'GET', '/ca/limits', undefined, cloud().tokens.forApps('toggler'));
+  assert.deepEqual([owner.status, owner.body.error.code], [403, 'FORBIDDEN']);
+
+  let printed = '';
+  const io = {
+    env: { ACM_API_URL: cloud().apiUrl, ACM_TOKEN: cloud().tokens.operator },
+    stdout: { write: (text: string) => (printed += text) },
+    stderr: { write: (text: string) => (printed += text) },
+  };
+  assert.equal(await run(['ca:limits', hostname], io), 0);
+  assert.match(printed, new RegExp(`certificatesPerExactSet\\s+${hostname.replace(/\./g, '\\.')}\\s+0/5\\s+${refill}`));
 });
 
 test('20 workflows racing for the last 3 tokens of the account make exactly 3 orders; 17 wait for the refill', async () => {

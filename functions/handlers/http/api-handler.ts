@@ -41,7 +41,7 @@ export function apiHandler(handlers: Record<string, RouteHandler>) {
     if (!route || !handler) return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.httpMethod} ${event.path}` } });
     try {
       const app = event.pathParameters?.app ? decodeURIComponent(event.pathParameters.app) : '';
-      if (route.auth) checkScope(event, app);
+      if (route.auth) checkScope(event, app, route.operator ?? false);
       const body = route.body ? parseBody(event, route.body) : undefined;
       return await handler({ event, app, body, requestId: `request:${event.requestContext?.requestId ?? 'unknown'}` });
     } catch (error) {
@@ -51,9 +51,10 @@ export function apiHandler(handlers: Record<string, RouteHandler>) {
 }
 
 /** A token for another app learns nothing: the answer is the one for an app that does not exist. */
-function checkScope(event: APIGatewayProxyEvent, app: string): void {
+function checkScope(event: APIGatewayProxyEvent, app: string, operatorOnly: boolean): void {
   const authorizer = event.requestContext?.authorizer as { apps?: string } | null | undefined;
   if (!authorizer?.apps) throw new HttpError(401, 'UNAUTHORIZED', 'a valid bearer token is required');
+  if (operatorOnly && authorizer.apps !== '*') throw new HttpError(403, 'FORBIDDEN', 'an operator token (scope *) is required');
   const apps = authorizer.apps === '*' ? '*' : authorizer.apps.split(',');
   if (app && !mayActOn({ apps }, app)) throw appNotFound(app);
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { FAILURE_REASONS, REASONS } from '../../domain/failure-reasons.ts';
 import { STATUS_WORDS, type DomainStatus as DomainStatusFields } from '../../domain/status.ts';
 import type { CertificateInfo as CertificateInfoFields } from '../../domain/uploaded-certificate.ts';
+import type { LimitsReport } from '../../application/ledger.ts';
 
 const Timestamp = z.string().meta({ format: 'date-time' });
 
@@ -42,11 +43,25 @@ const CertificateInfo = z.object({
   trusted: z.boolean(),
 }) satisfies z.ZodType<CertificateInfoFields>;
 const Domain = z.object({ hostname: z.string(), dnsTarget: z.string() });
+const CaLimits = z.object({
+  accountUrl: z.string().optional(),
+  limits: z.array(z.object({ name: z.string(), capacity: z.number(), periodSeconds: z.number(), refillSeconds: z.number() })),
+  buckets: z.array(
+    z.object({
+      limit: z.string(),
+      key: z.string(),
+      capacity: z.number(),
+      tokensLeft: z.number(),
+      nextTokenAt: Timestamp.optional(),
+      fullAt: Timestamp.optional(),
+    }),
+  ),
+}) satisfies z.ZodType<LimitsReport>;
 const Acm = z.object({ app: z.string(), enabled: z.boolean() });
 const TimelineEvent = z.object({ version: z.number().int(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
-export type HandlerGroup = 'domains' | 'acm' | 'certs' | 'challenge' | 'openapi';
+export type HandlerGroup = 'domains' | 'acm' | 'certs' | 'challenge' | 'openapi' | 'ca';
 
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -57,6 +72,8 @@ export interface ApiRoute {
   summary: string;
   /** Needs `Authorization: Bearer`; the token must cover the path's app. */
   auth: boolean;
+  /** Only an operator's token (scope `*`) may call it. */
+  operator?: boolean;
   body?: z.ZodType;
   success: { status: number; schema?: z.ZodType };
 }
@@ -176,6 +193,15 @@ export const API_ROUTES: ApiRoute[] = [
   },
   {
     method: 'GET',
+    resource: '/ca/limits',
+    handler: 'ca',
+    auth: true,
+    operator: true,
+    summary: "The CA's rate-limit buckets as the ledger knows them; ?hostname= adds that name's",
+    success: { status: 200, schema: CaLimits },
+  },
+  {
+    method: 'GET',
     resource: '/.well-known/acme-challenge/{token}',
     handler: 'challenge',
     auth: false,
@@ -195,6 +221,7 @@ export const API_ROUTES: ApiRoute[] = [
 const ERRORS: Record<number, string> = {
   400: 'Bad input: the message names the field and the rule; nothing was changed',
   401: 'No valid bearer token',
+  403: 'The route needs an operator token',
   404: 'Unknown app, domain or certificate, or one the token does not cover',
   409: 'Conflict: the domain is on another app, or the app has 100 domains',
   429: 'Throttled',
@@ -215,7 +242,7 @@ export function openApiDocument(): Record<string, unknown> {
       required: true,
       schema: { type: 'string' },
     }));
-    const errors = route.auth ? [400, 401, 404, 409, 429] : [404];
+    const errors = route.operator ? [400, 401, 403, 429] : route.auth ? [400, 401, 404, 409, 429] : [404];
     (paths[route.resource] ??= {})[route.method.toLowerCase()] = {
       summary: route.summary,
       operationId: `${route.method.toLowerCase()}${route.resource.replace(/[^A-Za-z]+(\w)/g, (_match, letter: string) => letter.toUpperCase())}`,
