@@ -107,7 +107,7 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, 
   // An ARI renewal is exempt from every bucket; renewing the serving names spares the per-account and per-domain ones.
   const replaces = state.attempt?.replaces;
   const kind = replaces ? 'ari-renewal' : state.certificate ? 'renewal' : 'new';
-  const request: OrderRequest = { accountUrl, names: [input.hostname], kind };
+  const request: OrderRequest = { accountUrl, names: [input.hostname], kind, app: input.app };
   const budget = await takeOrderBudget(ports, input, input.attempt, request, correlationId);
   if (!budget.allowed) {
     const until = new Date(budget.refillsAt).toISOString();

@@ -5,7 +5,12 @@ import { getDomain } from 'tldts';
 import { failure, type Failure } from './failure-reasons.ts';
 
 export type LimitName =
-  'newOrdersPerAccount' | 'certificatesPerRegisteredDomain' | 'certificatesPerExactSet' | 'failedAuthorizationsPerIdentifier';
+  | 'newOrdersPerAccount'
+  | 'certificatesPerRegisteredDomain'
+  | 'certificatesPerExactSet'
+  | 'failedAuthorizationsPerIdentifier'
+  /** Ours, not the CA's: one app's share of the account's new orders, so a burst on one app leaves room for the others. */
+  | 'newOrdersPerApp';
 
 /** `capacity` tokens, refilled evenly over `periodMs`: one back every periodMs / capacity. */
 export interface Limit {
@@ -18,12 +23,13 @@ export type Limits = Record<LimitName, Limit>;
 const HOUR_MS = 60 * 60_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** Let's Encrypt's published values (2026). */
+/** Let's Encrypt's published values (2026), and our fair share per app: a third of the account's new orders. */
 export const LETS_ENCRYPT_LIMITS: Limits = {
   newOrdersPerAccount: { capacity: 300, periodMs: 3 * HOUR_MS },
   certificatesPerRegisteredDomain: { capacity: 50, periodMs: 7 * DAY_MS },
   certificatesPerExactSet: { capacity: 5, periodMs: 7 * DAY_MS },
   failedAuthorizationsPerIdentifier: { capacity: 5, periodMs: HOUR_MS },
+  newOrdersPerApp: { capacity: 100, periodMs: 3 * HOUR_MS },
 };
 
 /** A bucket's state: its theoretical arrival time (ms). A bucket never used, or with a TAT in the past, is full. */
@@ -69,6 +75,8 @@ export interface OrderRequest {
   accountUrl: string;
   names: readonly string[];
   kind: OrderKind;
+  /** The app ordering: its new orders also draw on its share of the account's. */
+  app?: string;
 }
 
 /**
@@ -76,7 +84,7 @@ export interface OrderRequest {
  * buckets too: a reservation, so that orders in flight never overshoot). `check`:
  * must have a token, spent only by what they count (failed validations).
  */
-export function bucketsForOrder({ accountUrl, names, kind }: OrderRequest): { spend: Bucket[]; check: Bucket[] } {
+export function bucketsForOrder({ accountUrl, names, kind, app }: OrderRequest): { spend: Bucket[]; check: Bucket[] } {
   const check = names.map((name) => failedAuthorizationsBucket(accountUrl, name));
   if (kind === 'ari-renewal') return { spend: [], check: [] };
   const exactSet: Bucket = { limit: 'certificatesPerExactSet', key: exactSetKey(names) };
@@ -85,6 +93,7 @@ export function bucketsForOrder({ accountUrl, names, kind }: OrderRequest): { sp
   const registeredDomains = [...new Set(names.map(registeredDomainOf))];
   return {
     spend: [
+      ...(app === undefined ? [] : [{ limit: 'newOrdersPerApp', key: app } as const]),
       { limit: 'newOrdersPerAccount', key: accountUrl },
       ...registeredDomains.map((domain): Bucket => ({ limit: 'certificatesPerRegisteredDomain', key: domain })),
       exactSet,
@@ -134,6 +143,7 @@ const LIMIT_WORDS: Record<LimitName, string> = {
   certificatesPerRegisteredDomain: 'certificates per registered domain',
   certificatesPerExactSet: 'certificates for the exact same names',
   failedAuthorizationsPerIdentifier: 'failed validations per name',
+  newOrdersPerApp: 'new orders per app (its fair share of our account)',
 };
 
 /** What a person reads while the ledger holds an order back. */

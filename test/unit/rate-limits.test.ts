@@ -72,6 +72,13 @@ describe("which buckets an order draws on: Let's Encrypt's exemptions", () => {
     assert.deepEqual(check.map(bucketId), [`failedAuthorizationsPerIdentifier#${ACCOUNT} www.shop.example.co.uk`]);
   });
 
+  test("an app's new order also draws on its fair share of the account's; the CA knows nothing of apps", () => {
+    const withApp = bucketsForOrder({ accountUrl: ACCOUNT, names: ['www.example.com'], kind: 'new', app: 'shop' });
+    assert.deepEqual(withApp.spend.map(bucketId).slice(0, 2), ['newOrdersPerApp#shop', `newOrdersPerAccount#${ACCOUNT}`]);
+    const renewal = bucketsForOrder({ accountUrl: ACCOUNT, names: ['www.example.com'], kind: 'renewal', app: 'shop' });
+    assert.deepEqual(renewal.spend.map((bucket) => bucket.limit), ['certificatesPerExactSet']);
+  });
+
   test('a renewal of the same names spends only the exact set; an ARI renewal nothing at all', () => {
     const renewal = bucketsForOrder({ accountUrl: ACCOUNT, names: ['www.example.com'], kind: 'renewal' });
     assert.deepEqual(
