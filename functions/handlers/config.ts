@@ -1,6 +1,7 @@
 // What a Lambda is configured with: the stack sets it in its environment. Settings
 // not set keep production's defaults (DEFAULT_SETTINGS).
 import { DEFAULT_SETTINGS, type Settings } from '../application/ports.ts';
+import type { LimitName, Limits } from '../domain/rate-limits.ts';
 
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 /** Google's public resolver: DNS is checked the way the CA and the world see it. */
@@ -57,9 +58,30 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       legacyTargetSuffixes: env.LEGACY_TARGET_SUFFIXES === undefined ? defaults.legacyTargetSuffixes : list(env.LEGACY_TARGET_SUFFIXES),
       renewalJitterSeconds: number(env, 'RENEWAL_JITTER_SECONDS', defaults.renewalJitterSeconds),
       caaIssuerDomainNames: env.CAA_ISSUER_DOMAIN_NAMES === undefined ? defaults.caaIssuerDomainNames : list(env.CAA_ISSUER_DOMAIN_NAMES),
-      rateLimits: defaults.rateLimits,
+      rateLimits: rateLimits(env.RATE_LIMITS, defaults.rateLimits),
     },
   };
+}
+
+/** `RATE_LIMITS`: JSON like {"newOrdersPerAccount": {"capacity": 300, "periodSeconds": 10800}}, over the defaults. */
+function rateLimits(raw: string | undefined, defaults: Limits): Limits {
+  if (!raw) return defaults;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('RATE_LIMITS must be JSON: {"<limit>": {"capacity": <n>, "periodSeconds": <s>}, ...}');
+  }
+  const limits = { ...defaults };
+  for (const [name, value] of Object.entries(parsed as Record<string, { capacity?: unknown; periodSeconds?: unknown }>)) {
+    if (!(name in defaults)) throw new Error(`RATE_LIMITS.${name}: not a limit; the limits are ${Object.keys(defaults).join(', ')}`);
+    const { capacity, periodSeconds } = value ?? {};
+    if (!Number.isInteger(capacity) || (capacity as number) < 1 || !(Number(periodSeconds) > 0)) {
+      throw new Error(`RATE_LIMITS.${name}: needs a whole capacity of at least 1 and periodSeconds above 0`);
+    }
+    limits[name as LimitName] = { capacity: capacity as number, periodMs: Number(periodSeconds) * 1000 };
+  }
+  return limits;
 }
 
 function list(raw: string): string[] {
