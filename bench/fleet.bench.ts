@@ -20,6 +20,7 @@ import {
   bucketId,
   bucketsForOrder,
   decideOrder,
+  exactSetBucket,
   LETS_ENCRYPT_LIMITS,
   spendAnyway,
   type BucketState,
@@ -98,6 +99,11 @@ class Calendar {
     this.hours.delete(hour);
     return slot.sort((a, b) => a[0] - b[0]);
   }
+}
+
+/** Whether the CA's spending already counted the exact set (a plain renewal's does, an ARI renewal's does not). */
+function issuedAsRenewalSpent(spent: Array<{ bucket: { limit: string } }>): boolean {
+  return spent.some(({ bucket }) => bucket.limit === 'certificatesPerExactSet');
 }
 
 function lifetimeAt(at: number): number {
@@ -185,7 +191,7 @@ function simulate(scenario: Scenario, size: number, seed: number): Results {
   const attend = (id: number, now: number) => {
     const certificate = fleet[id]!;
     const isNew = certificate.notAfter === 0;
-    const inWindow = ari && certificate.window !== undefined && now >= certificate.window.start - HOUR;
+    const inWindow = ari && certificate.window !== undefined && now >= certificate.window.start && now <= certificate.window.end;
     const kind: OrderKind = isNew ? 'new' : inWindow ? 'ari-renewal' : 'renewal';
     const request = { accountUrl: ACCOUNT, names: [certificate.name], kind };
     // Our ledger first: an order that would go over waits, exactly until the bucket refills.
@@ -225,8 +231,12 @@ function simulate(scenario: Scenario, size: number, seed: number): Results {
       calendar.add(now + retryDelayMs({ attempt: { failures: certificate.failures } } as never, POLICY), id);
       return;
     }
-    // Issued and installed.
+    // Issued and installed. Every certificate counts for its exact names, an ARI renewal's too.
     caSpend(true);
+    const exactSet = bucketId(exactSetBucket([certificate.name]));
+    const exactSetLimit = LETS_ENCRYPT_LIMITS.certificatesPerExactSet;
+    if (kind !== 'new' && !issuedAsRenewalSpent(caDecision.spent)) ca.set(exactSet, spendAnyway(exactSetLimit, ca.get(exactSet), now));
+    if (kind === 'ari-renewal') ours.set(exactSet, spendAnyway(exactSetLimit, ours.get(exactSet), now));
     if (!isNew) {
       const margin = certificate.notAfter - now;
       if (margin < 0) results.expired++;

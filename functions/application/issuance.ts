@@ -5,16 +5,16 @@ import { AcmeProblemError, CaUnreachableError } from '../adapters/acme/certifica
 import { caUnreachable, classifyProblem, shortProblemType, type ClassifiedProblem } from '../domain/acme-problem.ts';
 import { accountInUse, decideAccountInUse } from '../domain/ca-account.ts';
 import { caaAnswers, judgeCaa } from '../domain/caa.ts';
-import { retryDelayMs, type FailureReport } from '../domain/certificate-decider.ts';
+import { retryDelayMs, type DomainState, type FailureReport } from '../domain/certificate-decider.ts';
 import { checkPointing } from '../domain/dns-check.ts';
 import { DomainNotFoundError, IssuanceError } from '../domain/errors.ts';
-import { streamIds } from '../domain/events.ts';
+import { streamIds, type Order } from '../domain/events.ts';
 import { unexpectedError } from '../domain/failure-reasons.ts';
 import { commonNameProblem } from '../domain/common-name.ts';
 import type { IssuanceInput } from '../domain/issuance.ts';
-import { orderDeferred, type OrderRequest } from '../domain/rate-limits.ts';
+import { emissionIntervalMs, orderDeferred, type OrderKind, type OrderRequest } from '../domain/rate-limits.ts';
 import { validationOverdue } from '../domain/validation-deadline.ts';
-import { correctLedger, recordFailedAuthorization, spendOrderBuckets, takeOrderBudget } from './ledger.ts';
+import { correctLedger, countIssued, recordFailedAuthorization, takeOrderBudget } from './ledger.ts';
 import type { EventLog, Ports } from './ports.ts';
 import { selfCheck } from './self-check.ts';
 import { execute, loadDomain, loadOrder, requireOrder, transact } from './streams.ts';
@@ -98,32 +98,40 @@ export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step)
  * order first takes its tokens from the ledger; when a bucket is empty no order is sent:
  * the attempt waits (`deferredUntil`) until the bucket refills, as it would after a 429.
  */
-export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, correlationId }: Step) {
+export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Step): Promise<CreateOrderOutput> {
+  const { input, correlationId } = step;
   const state = await loadDomain(ports, input);
   const recorded = state.attempt?.order;
   if (recorded) return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl)).status };
+  // A configuration the CA cannot serve fails here, before any token is taken.
+  await ports.ca.checkConfiguration();
   const accountUrl = await recordAccountInUse(ports, correlationId);
-  // Renewing the names a serving certificate has spares the per-account and per-registered-domain buckets.
-  // An ARI renewal is exempt from every bucket; renewing the serving names spares the per-account and per-domain ones.
   const replaces = state.attempt?.replaces;
-  const kind = replaces ? 'ari-renewal' : state.certificate ? 'renewal' : 'new';
-  const request: OrderRequest = { accountUrl, names: [input.hostname], kind, app: input.app };
+  const request: OrderRequest = { accountUrl, names: [input.hostname], kind: orderKind(state, Date.now()), app: input.app };
   const budget = await takeOrderBudget(ports, input, input.attempt, request, correlationId);
   if (!budget.allowed) {
     const until = new Date(budget.refillsAt).toISOString();
     const { message } = orderDeferred(ports.settings.rateLimits, input.hostname, budget.bucket, until);
     const deferral = { attempt: input.attempt, until, limit: budget.bucket.limit, bucket: budget.bucket.key, message };
     await execute(ports, input, { type: 'DeferOrder', deferral }, correlationId);
-    return { deferredUntil: until };
+    // Every order held by this bucket is told the same refill: each wakes at a random moment within one token's time after it.
+    const interval = emissionIntervalMs(ports.settings.rateLimits[budget.bucket.limit]);
+    return { deferredUntil: new Date(budget.refillsAt + Math.floor(Math.random() * interval)).toISOString() };
   }
   const by = `${input.app}/${input.hostname}#${input.attempt}`;
-  const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname, replaces).catch(async (error: unknown) => {
+  try {
+    const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname, replaces);
+    const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
+    await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+    return { ...order, authorizationStatus };
+  } catch (error) {
     if (!(error instanceof AcmeProblemError)) throw error;
     const problemType = shortProblemType(error.problem);
-    // Replaced already (by an earlier run of ours, or another client): renew as a plain renewal, which the exact-set bucket pays for.
+    // Replaced already (by an earlier run of ours, or another client): this attempt goes on as a plain
+    // renewal, through the ledger like any other order.
     if (replaces && problemType === 'alreadyReplaced') {
-      await spendOrderBuckets(ports, { ...request, kind: 'renewal' }, by, correlationId);
-      return ports.ca.createOrder(input.hostname);
+      await execute(ports, input, { type: 'DropReplaces', attempt: input.attempt }, correlationId);
+      return createOrder(ports, step);
     }
     // A limit the ledger did not see (another client of the account, a CA-side change): the CA's word wins.
     if (problemType === 'rateLimited' && error.retryAfter) {
@@ -131,10 +139,20 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, { input, 
       await correctLedger(ports, request, problem, by, correlationId);
     }
     throw error;
-  });
-  const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
-  await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
-  return { ...order, authorizationStatus };
+  }
+}
+
+type CreateOrderOutput = { deferredUntil: string } | (Order & { authorizationStatus: string });
+
+/**
+ * Inside the CA's window, an ARI renewal is exempt from every bucket; outside it the CA
+ * counts it as a renewal of the same names, exempt only from the per-account and
+ * per-registered-domain buckets; anything else is a new certificate.
+ */
+function orderKind(state: DomainState, now: number): OrderKind {
+  const window = state.certificate?.renewalWindow;
+  if (state.attempt?.replaces && window && now <= Date.parse(window.end)) return 'ari-renewal';
+  return state.certificate ? 'renewal' : 'new';
 }
 
 /** The account this order goes out with, recorded for CheckDns (CAA accounturi) when it is new. */
@@ -231,6 +249,7 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
     if (!state.certificate) await ports.certificates.remove(certificateArn);
     throw error;
   }
+  if (state.attempt?.replaces) await countIssued(ports, [input.hostname], `${input.app}/${input.hostname}#${input.attempt}`, correlationId);
   return { certificateArn, notAfter: certificate.notAfter };
 }
 

@@ -1,7 +1,9 @@
 // The rate-limit ledger: a bucket per Let's Encrypt limit and key, each an event stream
 // whose last event is its state. An order takes its tokens in the same transaction that
 // records it on the domain's stream, so concurrent workflows can never overspend a
-// bucket, and a retried step never pays twice.
+// bucket, and a retried step never pays twice. The certificate buckets are taken when
+// the order goes out (the CA counts them at issuance): a reservation, so orders in
+// flight never overshoot; one that fails keeps them spent until they refill.
 import { accountInUse } from '../domain/ca-account.ts';
 import { decide, fold } from '../domain/certificate-decider.ts';
 import { streamIds, type BucketEvent, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
@@ -11,6 +13,7 @@ import {
   bucketsForOrder,
   decideOrder,
   emissionIntervalMs,
+  exactSetBucket,
   exactSetKey,
   registeredDomainOf,
   spend,
@@ -33,12 +36,12 @@ export async function takeOrderBudget(
   request: OrderRequest,
   correlationId: string,
 ): Promise<OrderDecision> {
-  const { spend, check } = bucketsForOrder(request);
-  const buckets = [...spend, ...check];
+  const { spend: spending, check } = bucketsForOrder(request);
+  const buckets = [...spending, ...check];
   const domainStream = streamIds.domain(ref.app, ref.hostname);
   for (let conflicts = 0; ; conflicts++) {
     const history = await ports.events.read<DomainEvent>(domainStream);
-    const taken = decide({ type: 'TakeOrderBudget', attempt }, fold(history), new Date(), ports.settings.retryPolicy);
+    const taken = decide({ type: 'TakeOrderBudget', attempt, kind: request.kind }, fold(history), new Date(), ports.settings.retryPolicy);
     // Taken by an earlier run of this step: the order goes out on those tokens.
     if (taken.length === 0) return { allowed: true, spent: [] };
     const lasts = await Promise.all(buckets.map((bucket) => ports.events.readLast<BucketEvent>(streamIds.bucket(bucketId(bucket)))));
@@ -94,9 +97,9 @@ export function recordFailedAuthorization(
   return spendAnywayFrom(ports, failedAuthorizationsBucket(accountUrl, name), by, correlationId);
 }
 
-/** Spends what an order draws on after the fact, whatever is left (the CA counts what it was sent). */
-export async function spendOrderBuckets(ports: EventLog, request: OrderRequest, by: string, correlationId: string): Promise<void> {
-  for (const bucket of bucketsForOrder(request).spend) await spendAnywayFrom(ports, bucket, by, correlationId);
+/** An ARI renewal was exempt from every check, but its certificate counts for its exact names, as the CA counts it. */
+export function countIssued(ports: EventLog, names: readonly string[], by: string, correlationId: string): Promise<void> {
+  return spendAnywayFrom(ports, exactSetBucket(names), by, correlationId);
 }
 
 function spendAnywayFrom(ports: EventLog, bucket: Bucket, by: string, correlationId: string): Promise<void> {

@@ -3,6 +3,7 @@
 // step issues is idempotent: an outcome the attempt already has decides no event.
 import type { DnsAnswer, DomainEvent, IssuanceTrigger, IssuedCertificate, Order, RenewalInfo } from './events.ts';
 import type { Failure, FailureReason } from './failure-reasons.ts';
+import type { OrderKind } from './rate-limits.ts';
 import { DomainNotFoundError, StaleAttemptError } from './errors.ts';
 import { chooseRenewalTime, fallbackRenewsAt, nextRenewalCheck, type RenewalWindow } from './renewal.ts';
 
@@ -47,6 +48,8 @@ export interface Attempt {
   rateLimitedUntil?: string;
   /** This try's order has taken its rate-limit tokens: a retried CreateOrder must not take them again. */
   budgetTaken?: boolean;
+  /** As what the tokens were taken: an ARI renewal takes none. */
+  budgetKind?: OrderKind;
   /** The ledger holds this try's order until a bucket refills (no CA call was made). */
   deferral?: { until: string; message: string };
   /** True once the attempt ended (installed, or failed for good). */
@@ -124,8 +127,10 @@ export type DomainCommand =
   | { type: 'RecordStepOutcome'; outcome: StepOutcome }
   | { type: 'RecordFailure'; failure: FailureReport }
   | { type: 'RecordCertificate'; attempt: number; certificate: IssuedCertificate; certificateArn: string }
-  | { type: 'TakeOrderBudget'; attempt: number }
+  | { type: 'TakeOrderBudget'; attempt: number; kind?: OrderKind }
   | { type: 'DeferOrder'; deferral: Extract<DomainEvent, { type: 'OrderDeferred' }>['data'] }
+  /** The CA says the certificate was replaced already: this attempt renews as a plain renewal. */
+  | { type: 'DropReplaces'; attempt: number }
   /** The sweep's questions: is a renewal due, has the domain failed long enough to tell someone? */
   | { type: 'RenewIfDue' }
   /** What the CA's renewal information says now; `random` picks the instant inside a new window. */
@@ -193,12 +198,19 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
     case 'TakeOrderBudget': {
       const attempt = requireCurrentAttempt(state, command.attempt);
       if (attempt.closed) throw new StaleAttemptError(`attempt ${attempt.number} has ended`);
-      return attempt.budgetTaken || attempt.order ? [] : [{ type: 'OrderBudgetTaken', data: { attempt: command.attempt } }];
+      const { kind } = command;
+      return attempt.budgetTaken || attempt.order
+        ? []
+        : [{ type: 'OrderBudgetTaken', data: { attempt: command.attempt, ...(kind && { kind }) } }];
     }
     case 'DeferOrder': {
       const attempt = requireCurrentAttempt(state, command.deferral.attempt);
       if (attempt.closed) throw new StaleAttemptError(`attempt ${attempt.number} has ended`);
       return attempt.deferral?.until === command.deferral.until ? [] : [{ type: 'OrderDeferred', data: command.deferral }];
+    }
+    case 'DropReplaces': {
+      const attempt = requireCurrentAttempt(state, command.attempt);
+      return attempt.replaces ? [{ type: 'ReplacementRefused', data: { attempt: command.attempt, replaces: attempt.replaces } }] : [];
     }
     case 'RenewIfDue': {
       const certificate = state.certificate;
@@ -348,10 +360,25 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
       const { attempt: _attempt, ...order } = event.data;
       return withAttempt(next, event.type, { stage: 'order-created', order, deferral: undefined });
     }
+    case 'ReplacementRefused':
+      // Budget taken for an exempt ARI order paid for nothing: the plain renewal takes its own.
+      return withAttempt(next, event.type, {
+        replaces: undefined,
+        budgetTaken: state.attempt?.budgetKind === 'ari-renewal' ? false : state.attempt?.budgetTaken,
+      });
     case 'OrderBudgetTaken':
-      return withAttempt(next, event.type, { budgetTaken: true, deferral: undefined });
+      return withAttempt(next, event.type, { budgetTaken: true, budgetKind: event.data.kind, deferral: undefined });
     case 'OrderDeferred':
-      return withAttempt(next, event.type, { deferral: { until: event.data.until, message: event.data.message } });
+      // Waiting for the CA's budget is not failing: the failing window and the owners' notice start again after.
+      return {
+        ...withAttempt(next, event.type, {
+          deferral: { until: event.data.until, message: event.data.message },
+          failure: undefined,
+          failingSince: undefined,
+        }),
+        failingSince: undefined,
+        failureNotified: false,
+      };
     case 'ChallengePublished':
       return withAttempt(next, event.type, { stage: 'challenge-published', challengePublishedAt: event.at });
     case 'DnsVerified':
@@ -381,7 +408,8 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         ...withAttempt(next, event.type, {
           stage: 'requested',
           order: undefined,
-          budgetTaken: false,
+          // The next try orders anew and pays for it; tokens taken for an order never sent stay with the attempt.
+          budgetTaken: attempt?.order ? false : attempt?.budgetTaken,
           deferral: undefined,
           failure: { reason, message, final, ...(rateLimitedUntil && { rateLimitedUntil }) },
           closed: final,

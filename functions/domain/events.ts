@@ -6,7 +6,7 @@
 //   ca-account               the ACME account we order with, so CAA accounturi is checked before ordering: AccountEvent
 //   bucket#<limit>#<key>     one rate-limit bucket of the ledger: BucketEvent
 import type { FailureReason } from './failure-reasons.ts';
-import type { LimitName } from './rate-limits.ts';
+import type { LimitName, OrderKind } from './rate-limits.ts';
 import type { CertificateInfo } from './uploaded-certificate.ts';
 
 /** One DNS answer that led to a decision, kept so the timeline explains itself. */
@@ -57,9 +57,11 @@ export type DomainEvent =
   | { type: 'DnsCheckFailed'; data: { attempt: number; reason: FailureReason; message: string; answers: DnsAnswer[] } }
   | { type: 'OrderCreated'; data: { attempt: number } & Order }
   /** This try's order took its tokens from the rate-limit buckets (one transaction with them). */
-  | { type: 'OrderBudgetTaken'; data: { attempt: number } }
+  | { type: 'OrderBudgetTaken'; data: { attempt: number; kind?: OrderKind } }
   /** The ledger predicted a rate limit: no order was sent, the attempt waits until the bucket refills. */
   | { type: 'OrderDeferred'; data: { attempt: number; until: string; limit: LimitName; bucket: string; message: string } }
+  /** The CA answered alreadyReplaced: the attempt goes on as a plain renewal, without `replaces`. */
+  | { type: 'ReplacementRefused'; data: { attempt: number; replaces: string } }
   | { type: 'ChallengePublished'; data: { attempt: number; token: string } }
   | { type: 'ChallengeValidated'; data: { attempt: number; challengeUrl: string } }
   | { type: 'CertificateIssued'; data: { attempt: number } & IssuedCertificate }

@@ -86,8 +86,9 @@ export interface OrderRequest {
  */
 export function bucketsForOrder({ accountUrl, names, kind, app }: OrderRequest): { spend: Bucket[]; check: Bucket[] } {
   const check = names.map((name) => failedAuthorizationsBucket(accountUrl, name));
+  // An ARI renewal is checked against nothing (its certificate still counts once issued: exactSetBucket).
   if (kind === 'ari-renewal') return { spend: [], check: [] };
-  const exactSet: Bucket = { limit: 'certificatesPerExactSet', key: exactSetKey(names) };
+  const exactSet = exactSetBucket(names);
   // A renewal of the exact same names is exempt from the per-account and per-registered-domain buckets.
   if (kind === 'renewal') return { spend: [exactSet], check };
   const registeredDomains = [...new Set(names.map(registeredDomainOf))];
@@ -100,6 +101,11 @@ export function bucketsForOrder({ accountUrl, names, kind, app }: OrderRequest):
     ],
     check,
   };
+}
+
+/** The bucket every issued certificate counts against, ARI renewals included, as the CA counts it. */
+export function exactSetBucket(names: readonly string[]): Bucket {
+  return { limit: 'certificatesPerExactSet', key: exactSetKey(names) };
 }
 
 export function failedAuthorizationsBucket(accountUrl: string, name: string): Bucket {

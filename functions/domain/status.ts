@@ -81,8 +81,8 @@ export function sweepDueAt(state: DomainState, policy: Pick<RetryPolicy, 'notify
   if (!state.domain || state.removed) return undefined;
   const times: number[] = [];
   const { certificate, attempt } = state;
-  // A renewal that failed for good waits for a refresh, not for the sweep.
-  const renewalStopped = attempt?.trigger === 'renewal' && attempt.failure?.final;
+  // An attempt that failed for good waits for a refresh, not for the sweep (as RenewIfDue decides).
+  const renewalStopped = attempt?.failure?.final;
   if (certificate && !renewalStopped) times.push(Date.parse(certificate.renewsAt));
   if (certificate?.renewalCheckAt) times.push(Date.parse(certificate.renewalCheckAt));
   if (state.failingSince && !state.failureNotified) times.push(Date.parse(state.failingSince) + policy.notifyAfterMs);

@@ -22,6 +22,7 @@ import {
   exactSetKey,
   type Bucket,
   type BucketState,
+  type LimitName,
   type Limits,
   type OrderRequest,
 } from '../../functions/domain/rate-limits.ts';
@@ -122,6 +123,15 @@ const PROFILES: Record<string, string> = {
   classic: 'The default: 90-day certificates',
   tlsserver: '45-day certificates for TLS servers; pending authorizations last an hour',
   shortlived: '160-hour certificates',
+};
+
+/** How Let's Encrypt words each refusal (the service reads which bucket from it). */
+const LETS_ENCRYPT_WORDS: Record<LimitName, (capacity: number, key: string) => string> = {
+  newOrdersPerAccount: (capacity) => `too many new orders (${capacity}) from this account`,
+  certificatesPerRegisteredDomain: (capacity, key) => `too many certificates (${capacity}) already issued for "${key}"`,
+  certificatesPerExactSet: (capacity) => `too many certificates (${capacity}) already issued for this exact set of identifiers`,
+  failedAuthorizationsPerIdentifier: (capacity, key) => `too many failed authorizations (${capacity}) for "${key.split(' ').at(-1)}"`,
+  newOrdersPerApp: () => 'not a limit of the CA',
 };
 
 /** The proxy's own ARI endpoint, under its origin. */
@@ -226,8 +236,10 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
   /** ARI: every certificate the CA issued, by identifier, and windows a test moved. */
   const issuedCertificates = new Map<string, { notBefore: number; notAfter: number }>();
   const movedWindows = new Map<string, { window: { start: string; end: string }; explanationUrl?: string }>();
-  /** Certificates an order has named in `replaces`: a second replacement is refused. */
+  /** Certificates replaced by an issued certificate: a second replacement is refused. */
   const replaced = new Set<string>();
+  /** The certificate each replacing order (by its finalize URL) replaces. */
+  const replacing = new Map<string, string>();
 
   const take = (limits: Limits, bucket: Bucket, now: number): void => {
     const id = bucketId(bucket);
@@ -240,7 +252,7 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     const decision = decideOrder(limits, buckets, request, now);
     if (decision.allowed) return undefined;
     const retryAfterSeconds = Math.max(1, Math.ceil((decision.refillsAt - now) / 1000));
-    const detail = `too many ${decision.bucket.limit} for ${decision.bucket.key}: retry after ${new Date(decision.refillsAt).toISOString()}`;
+    const detail = `${LETS_ENCRYPT_WORDS[decision.bucket.limit](limits[decision.bucket.limit].capacity, decision.bucket.key)}: retry after ${new Date(decision.refillsAt).toISOString()}`;
     return injectedAnswer({
       operation: 'newOrder',
       response: { status: 429, problem: { type: `${ACME_ERROR_PREFIX}rateLimited`, detail }, retryAfterSeconds },
@@ -351,19 +363,31 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
   };
 
   /** Let's Encrypt's default: a window in the last third of the lifetime; a moved one as the test set it. */
+  const windowOf = (ariId: string): { start: string; end: string } | undefined => {
+    const moved = movedWindows.get(ariId)?.window;
+    const issued = issuedCertificates.get(ariId);
+    if (moved || !issued) return moved;
+    const lifetime = issued.notAfter - issued.notBefore;
+    const start = issued.notAfter - lifetime / 3;
+    return { start: new Date(start).toISOString(), end: new Date(start + lifetime / 6).toISOString() };
+  };
+
+  /** An ARI renewal is exempt only inside the replaced certificate's window, as at Let's Encrypt. */
+  const insideWindow = (ariId: string | undefined): boolean => {
+    const window = ariId === undefined ? undefined : windowOf(ariId);
+    return window !== undefined && Date.parse(window.start) <= Date.now() && Date.now() <= Date.parse(window.end);
+  };
+
   const renewalInfoAnswer = (ariId: string): Answer => {
     const json = (status: number, value: unknown, headers: OutgoingHttpHeaders = {}): Answer => ({
       status,
       headers: { 'content-type': 'application/json', ...headers },
       body: Buffer.from(JSON.stringify(value), 'utf8'),
     });
-    const moved = movedWindows.get(ariId);
-    const issued = issuedCertificates.get(ariId);
-    if (!moved && !issued) return json(404, { type: `${ACME_ERROR_PREFIX}malformed`, detail: `no certificate ${ariId}` });
-    const lifetime = issued ? issued.notAfter - issued.notBefore : 0;
-    const start = issued ? issued.notAfter - lifetime / 3 : 0;
-    const window = moved?.window ?? { start: new Date(start).toISOString(), end: new Date(start + lifetime / 6).toISOString() };
-    const suggestion = { suggestedWindow: window, ...(moved?.explanationUrl && { explanationURL: moved.explanationUrl }) };
+    const window = windowOf(ariId);
+    if (!window) return json(404, { type: `${ACME_ERROR_PREFIX}malformed`, detail: `no certificate ${ariId}` });
+    const explanationUrl = movedWindows.get(ariId)?.explanationUrl;
+    const suggestion = { suggestedWindow: window, ...(explanationUrl && { explanationURL: explanationUrl }) };
     return json(200, suggestion, { 'retry-after': String(RENEWAL_INFO_RETRY_AFTER_SECONDS) });
   };
 
@@ -426,8 +450,12 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
         ? {
             accountUrl: jwsKid(body) ?? '',
             names: hostnames,
-            // Let's Encrypt exempts an ARI renewal (one that names what it replaces) from every limit.
-            kind: orderPayloadField(body, 'replaces') ? 'ari-renewal' : issuedSets.has(exactSetKey(hostnames)) ? 'renewal' : 'new',
+            // Let's Encrypt exempts an ARI renewal (one that names what it replaces, inside its window) from every limit.
+            kind: insideWindow(orderPayloadField(body, 'replaces'))
+              ? 'ari-renewal'
+              : issuedSets.has(exactSetKey(hostnames))
+                ? 'renewal'
+                : 'new',
           }
         : undefined;
     const limited = !fault && orderRequest && limits ? await overLimit(orderRequest, limits) : undefined;
@@ -456,7 +484,12 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
         learn(path, operation, answer, hostnames);
         if (operation === 'directory' && answer.status === 200) answer = asLetsEncrypt(answer);
         if (operation === 'certificate' && answer.status === 200) rememberIssued(answer.body);
-        if (replaces && answer.status === 201) replaced.add(replaces);
+        if (replaces && answer.status === 201) {
+          // Replaced once its replacement is issued: a replacing order that fails leaves room for another.
+          const finalize = jsonField(answer.body, 'finalize');
+          if (finalize) replacing.set(new URL(finalize, proxyOrigin).pathname, replaces);
+        }
+        if (operation === 'finalize' && answer.status === 200 && replacing.has(path)) replaced.add(replacing.get(path)!);
         if (limits) spendFor(limits, operation, path, answer, orderRequest);
       } catch (error) {
         answer = {

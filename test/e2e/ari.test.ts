@@ -36,6 +36,15 @@ async function statusesUntil(hostname: string, done: (status: DomainStatus) => P
   throw new Error(`${hostname}: not reached in ${timeoutMs} ms (seen ${[...seen].join(', ')})`);
 }
 
+/** Sweeps, then sweeps again once the renewal time drawn in the (moved) window has come. */
+async function sweepUntilRenewalStarts(hostname: string): Promise<void> {
+  await cloud().sweep();
+  // The projection shows the window once it has caught up with what the sweep recorded.
+  const { status } = await statusesUntil(hostname, (status) => status.renewalWindow !== undefined);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(status.renewsAt!) - Date.now()) + 100));
+  await cloud().sweep();
+}
+
 /** Until the renewal is installed and shown (two certificates of the same second share their expiry). */
 const renewed = (hostname: string) =>
   statusesUntil(hostname, async (status) => {
@@ -57,16 +66,18 @@ test("the CA's suggested window is recorded and shown; the renewal time is drawn
   assert.ok(Math.abs(nextCheck - 6 * HOUR) < 5_000, `next look in ${nextCheck} ms`);
 });
 
-test('a window moved into the past (a mass revocation) renews at once, with replaces, into the same ARN, exempt from every limit', async () => {
+test('a window moved to now (a mass revocation) renews at once, with replaces, into the same ARN, exempt from every limit', async () => {
   const hostname = 'www.ari-revoked.test';
   const { ariId } = await issued(hostname);
   const explanationUrl = 'https://letsencrypt.example/2026-12-incident';
   cloud().acmeFaults.setRenewalWindow(
     ariId,
-    { start: new Date(Date.now() - 2 * HOUR).toISOString(), end: new Date(Date.now() - HOUR).toISOString() },
+    { start: new Date(Date.now() - 2 * HOUR).toISOString(), end: new Date(Date.now() + 3000).toISOString() },
     explanationUrl,
   );
-  await cloud().sweep();
+  const accountBucket = async () => (await cloud().ports.events.read(streamIds.bucket(`newOrdersPerAccount#${await accountUrl()}`))).length;
+  const accountSpends = await accountBucket();
+  await sweepUntilRenewalStarts(hostname);
 
   const first = (await timeline(cloud(), APP, hostname)).find((event) => event.type === 'CertificateInstalled')!;
   const { status, seen } = await renewed(hostname);
@@ -79,11 +90,12 @@ test('a window moved into the past (a mass revocation) renews at once, with repl
   const installs = events.filter((event) => event.type === 'CertificateInstalled');
   assert.equal(installs[1]!.data.certificateArn, installs[0]!.data.certificateArn, 'renewed into the same ARN');
   assert.ok(Date.parse(status.expiresAt!) >= Date.parse(first.data.notAfter));
-  // The first certificate spent the exact set's budget; the ARI renewal spent none.
+  // Exempt from every bucket: the account spent nothing for it; its certificate still counts for its exact names.
+  assert.equal(await accountBucket(), accountSpends, 'the ARI renewal took no new-order token');
   const exactSet = await cloud().ports.events.read(
     streamIds.bucket(bucketId({ limit: 'certificatesPerExactSet', key: exactSetKey([hostname]) })),
   );
-  assert.equal(exactSet.length, 1);
+  assert.equal(exactSet.length, 2, 'the first certificate and the ARI renewal both count for the exact set');
   assert.deepEqual(
     cloud().acmeFaults.log.filter((entry) => entry.status === 429),
     [],
@@ -95,11 +107,11 @@ test('a certificate already replaced: the renewal goes out as a plain renewal, p
   const { ariId } = await issued(hostname);
   cloud().acmeFaults.setRenewalWindow(ariId, {
     start: new Date(Date.now() - 2 * HOUR).toISOString(),
-    end: new Date(Date.now() - HOUR).toISOString(),
+    end: new Date(Date.now() + 3000).toISOString(),
   });
   const problem = { type: 'urn:ietf:params:acme:error:alreadyReplaced', detail: `certificate ${ariId} has already been replaced` };
   cloud().acmeFaults.inject({ operation: 'newOrder', hostname, times: 1, response: { status: 409, problem } });
-  await cloud().sweep();
+  await sweepUntilRenewalStarts(hostname);
 
   await renewed(hostname);
   const events = await timeline(cloud(), APP, hostname);
@@ -121,3 +133,8 @@ test('two sweeps at once (a crashed one and its retry, say) start one renewal an
   const count = (type: string) => events.filter((event) => event.type === type).length;
   assert.deepEqual([count('RenewalDue'), count('IssuanceRequested'), count('CertificateInstalled')], [1, 2, 2]);
 });
+
+async function accountUrl(): Promise<string> {
+  const last = await cloud().ports.events.readLast(streamIds.caAccount());
+  return (last?.data as { accountUrl: string }).accountUrl;
+}

@@ -245,3 +245,36 @@ describe('the order budget', () => {
     given(added, requested(1), failed(1, true)).when({ type: 'DeferOrder', deferral }).thenThrows('StaleAttemptError');
   });
 });
+
+describe('the order budget, after failures and deferrals', () => {
+  const budgetTaken = { type: 'OrderBudgetTaken', data: { attempt: 1 } } as const;
+  const deferred = {
+    type: 'OrderDeferred',
+    data: { attempt: 1, until: '2026-11-23T19:36:00.000Z', limit: 'newOrdersPerAccount', bucket: 'acct', message: 'waits' },
+  } as const;
+
+  test('a try that failed before its order was sent keeps the tokens it took: the next try does not pay again', () => {
+    given(added, requested(1), dnsVerified(1), budgetTaken, failed(1, false)).when({ type: 'TakeOrderBudget', attempt: 1 }).then();
+  });
+
+  test('waiting for budget is not failing: the earlier failure and the failing window are cleared', () => {
+    const state = given(added, requested(1), failed(1, false, 0), dnsVerified(1), deferred).state;
+    assert.deepEqual([state.attempt?.failure, state.attempt?.failingSince, state.failingSince], [undefined, undefined, undefined]);
+  });
+
+  test('an alreadyReplaced answer drops replaces; tokens taken as an exempt ARI order are taken again as a renewal', () => {
+    const ariBudget = { type: 'OrderBudgetTaken', data: { attempt: 2, kind: 'ari-renewal' } } as const;
+    const renewing = [
+      added,
+      requested(1),
+      ...installed(1, 'aki.serial'),
+      { type: 'IssuanceRequested', data: { attempt: 2, trigger: 'renewal', replaces: 'aki.serial' } } as const,
+    ];
+    given(...renewing, ariBudget)
+      .when({ type: 'DropReplaces', attempt: 2 })
+      .then({ type: 'ReplacementRefused', data: { attempt: 2, replaces: 'aki.serial' } });
+    given(...renewing, ariBudget, { type: 'ReplacementRefused', data: { attempt: 2, replaces: 'aki.serial' } })
+      .when({ type: 'TakeOrderBudget', attempt: 2, kind: 'renewal' })
+      .then({ type: 'OrderBudgetTaken', data: { attempt: 2, kind: 'renewal' } });
+  });
+});

@@ -76,7 +76,10 @@ describe("which buckets an order draws on: Let's Encrypt's exemptions", () => {
     const withApp = bucketsForOrder({ accountUrl: ACCOUNT, names: ['www.example.com'], kind: 'new', app: 'shop' });
     assert.deepEqual(withApp.spend.map(bucketId).slice(0, 2), ['newOrdersPerApp#shop', `newOrdersPerAccount#${ACCOUNT}`]);
     const renewal = bucketsForOrder({ accountUrl: ACCOUNT, names: ['www.example.com'], kind: 'renewal', app: 'shop' });
-    assert.deepEqual(renewal.spend.map((bucket) => bucket.limit), ['certificatesPerExactSet']);
+    assert.deepEqual(
+      renewal.spend.map((bucket) => bucket.limit),
+      ['certificatesPerExactSet'],
+    );
   });
 
   test('a renewal of the same names spends only the exact set; an ARI renewal nothing at all', () => {

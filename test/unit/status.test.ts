@@ -61,6 +61,19 @@ test("the sweep's index holds a domain only while something is due: renewal, ARI
   assert.equal(sweepDueAt(withAri, policy), withAri.certificate!.renewalCheckAt, 'the first ARI look comes first');
   const failing = fold([added, requested(1), failed(1, false)]);
   assert.equal(sweepDueAt(failing, policy), new Date(Date.parse(failing.failingSince!) + policy.notifyAfterMs).toISOString());
-  const notified = fold([added, requested(1), failed(1, false), { type: 'FailureNotified', data: { failingSince: failing.failingSince! } }]);
+  const notified = fold([
+    added,
+    requested(1),
+    failed(1, false),
+    { type: 'FailureNotified', data: { failingSince: failing.failingSince! } },
+  ]);
   assert.equal(sweepDueAt(notified, policy), undefined, 'told once: no longer due');
+});
+
+test('an attempt that failed for good, whatever started it, leaves the sweep alone until a refresh', () => {
+  const policy = { notifyAfterMs: 3 * 24 * 60 * 60_000 };
+  const refreshedAndFailed = fold([added, requested(1), ...installed(1), requested(2, 'refresh'), failed(2, true)]);
+  const due = sweepDueAt(refreshedAndFailed, policy);
+  // Only the failing notice is still due, not the renewal.
+  assert.equal(due, new Date(Date.parse(refreshedAndFailed.failingSince!) + policy.notifyAfterMs).toISOString());
 });

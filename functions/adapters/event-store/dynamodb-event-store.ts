@@ -89,10 +89,11 @@ export class DynamoDbEventStore implements EventStore {
   }
 }
 
+/** Another writer got there first: a version taken, or a transaction on the same item at the same moment. */
 function isConditionFailure(error: unknown): boolean {
-  if (error instanceof ConditionalCheckFailedException) return true;
+  if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'TransactionConflictException') return true;
   return (
     error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')
   );
 }
