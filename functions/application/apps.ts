@@ -6,7 +6,7 @@ import { decide, fold, type DomainState } from '../domain/certificate-decider.ts
 import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.ts';
 import { checkHostname } from '../domain/hostname.ts';
 import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
-import { bucketId, exactSetKey, reorderWarning, tokensLeft, type Bucket } from '../domain/rate-limits.ts';
+import { bucketId, exactSetBucket, reorderWarning, tokensLeft } from '../domain/rate-limits.ts';
 import { REFRESHABLE_STATUSES, type DomainStatus } from '../domain/status.ts';
 import { bucketStates } from './ledger.ts';
 import type { Ports } from './ports.ts';
@@ -239,7 +239,7 @@ export async function disableAutomation(
   const { domains } = await requireApp(ports, app);
   const state = await changeApp(ports, app, { type: 'DisableAcm' }, correlationId);
   const limits = ports.settings.rateLimits;
-  const buckets = domains.map((hostname): Bucket => ({ limit: 'certificatesPerExactSet', key: exactSetKey([hostname]) }));
+  const buckets = domains.map((hostname) => exactSetBucket([hostname]));
   const states = await bucketStates(ports, buckets);
   const warnings = buckets.map((bucket, index) =>
     reorderWarning(limits, domains[index]!, tokensLeft(limits.certificatesPerExactSet, states.get(bucketId(bucket)), Date.now())),

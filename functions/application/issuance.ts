@@ -118,7 +118,6 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Ste
     const interval = emissionIntervalMs(ports.settings.rateLimits[budget.bucket.limit]);
     return { deferredUntil: new Date(budget.refillsAt + Math.floor(Math.random() * interval)).toISOString() };
   }
-  const by = `${input.app}/${input.hostname}#${input.attempt}`;
   try {
     const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname, replaces);
     const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
@@ -136,7 +135,7 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Ste
     // A limit the ledger did not see (another client of the account, a CA-side change): the CA's word wins.
     if (problemType === 'rateLimited' && error.retryAfter) {
       const problem = { retryAfter: error.retryAfter, ...(error.problem.detail && { detail: error.problem.detail }) };
-      await correctLedger(ports, request, problem, by, correlationId);
+      await correctLedger(ports, request, problem, correlationId);
     }
     throw error;
   }
@@ -205,8 +204,7 @@ export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns'
   const { authorizationUrl, challengeUrl, token } = requireOrder(state, input);
   const { status, problem } = await ports.ca.authorization(authorizationUrl);
   if (status === 'invalid') {
-    const by = `${input.app}/${input.hostname}#${input.attempt}`;
-    await recordFailedAuthorization(ports, await ports.ca.accountUrl(), input.hostname, by, correlationId);
+    await recordFailedAuthorization(ports, await ports.ca.accountUrl(), input.hostname, correlationId);
     // The CA's words say what failed; our own look at the URL says why, in terms a person can act on.
     const verdict = await selfCheck(ports, input.hostname, token);
     const classified = classifyProblem(problem ?? { type: 'unauthorized' }, {
@@ -249,7 +247,7 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
     if (!state.certificate) await ports.certificates.remove(certificateArn);
     throw error;
   }
-  if (state.attempt?.replaces) await countIssued(ports, [input.hostname], `${input.app}/${input.hostname}#${input.attempt}`, correlationId);
+  if (state.attempt?.replaces) await countIssued(ports, [input.hostname], correlationId);
   return { certificateArn, notAfter: certificate.notAfter };
 }
 

@@ -6,7 +6,7 @@
 // flight never overshoot; one that fails keeps them spent until they refill.
 import { accountInUse } from '../domain/ca-account.ts';
 import { decide, fold } from '../domain/certificate-decider.ts';
-import { streamIds, type BucketEvent, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
+import { streamIds, type BucketEvent, type DomainEvent } from '../domain/events.ts';
 import {
   bucketId,
   bucketNamedBy,
@@ -14,7 +14,6 @@ import {
   decideOrder,
   emissionIntervalMs,
   exactSetBucket,
-  exactSetKey,
   registeredDomainOf,
   spend,
   tokensLeft,
@@ -37,28 +36,26 @@ export async function takeOrderBudget(
   correlationId: string,
 ): Promise<OrderDecision> {
   const { spend: spending, check } = bucketsForOrder(request);
-  const buckets = [...spending, ...check];
   const domainStream = streamIds.domain(ref.app, ref.hostname);
   for (let conflicts = 0; ; conflicts++) {
     const history = await ports.events.read<DomainEvent>(domainStream);
     const taken = decide({ type: 'TakeOrderBudget', attempt, kind: request.kind }, fold(history), new Date(), ports.settings.retryPolicy);
     // Taken by an earlier run of this step: the order goes out on those tokens.
     if (taken.length === 0) return { allowed: true, spent: [] };
-    const lasts = await Promise.all(buckets.map((bucket) => ports.events.readLast<BucketEvent>(streamIds.bucket(bucketId(bucket)))));
+    const buckets = await readBuckets(ports, [...spending, ...check]);
     const now = Date.now();
-    const decision = decideOrder(ports.settings.rateLimits, statesOf(buckets, lasts), request, now);
+    const decision = decideOrder(ports.settings.rateLimits, buckets.states, request, now);
     if (!decision.allowed) return decision;
-    const by = `${ref.app}/${ref.hostname}#${attempt}`;
     const writes = [
       { streamId: domainStream, expectedVersion: history.length, events: taken },
       ...decision.spent.map(({ bucket, state }) => ({
         streamId: streamIds.bucket(bucketId(bucket)),
-        expectedVersion: lasts[buckets.findIndex((candidate) => bucketId(candidate) === bucketId(bucket))]?.version ?? 0,
-        events: [{ type: 'RateLimitTokenTaken', data: { tat: iso(state.tat), by } } as const],
+        expectedVersion: buckets.versions.get(bucketId(bucket)) ?? 0,
+        events: [{ type: 'RateLimitTokenTaken', data: { tat: iso(state.tat) } } as const],
       })),
     ];
     try {
-      await ports.events.append(writes, { at: new Date(now).toISOString(), correlationId });
+      await ports.events.append(writes, { at: iso(now), correlationId });
       return decision;
     } catch (error) {
       await afterConflict(error, conflicts);
@@ -71,43 +68,35 @@ export async function correctLedger(
   ports: EventLog,
   request: OrderRequest,
   problem: { detail?: string; retryAfter: string },
-  by: string,
   correlationId: string,
-): Promise<Bucket | undefined> {
+): Promise<void> {
   const bucket = bucketNamedBy(problem.detail ?? '', request);
-  if (!bucket) return undefined;
+  if (!bucket) return;
   const { tat } = stateRefillingAt(ports.settings.rateLimits[bucket.limit], Date.parse(problem.retryAfter));
   await updateBucket(
     ports,
     bucket,
-    () => ({ type: 'RateLimitReportedByCa', data: { tat: iso(tat), by, retryAfter: problem.retryAfter } }),
+    () => ({ type: 'RateLimitReportedByCa', data: { tat: iso(tat), retryAfter: problem.retryAfter } }),
     correlationId,
   );
-  return bucket;
 }
 
 /** A validation the CA refused spends the name's failed-authorizations bucket, as the CA counts it. */
-export function recordFailedAuthorization(
-  ports: EventLog,
-  accountUrl: string,
-  name: string,
-  by: string,
-  correlationId: string,
-): Promise<void> {
-  return spendAnywayFrom(ports, failedAuthorizationsBucket(accountUrl, name), by, correlationId);
+export function recordFailedAuthorization(ports: EventLog, accountUrl: string, name: string, correlationId: string): Promise<void> {
+  return spendAnywayFrom(ports, failedAuthorizationsBucket(accountUrl, name), correlationId);
 }
 
 /** An ARI renewal was exempt from every check, but its certificate counts for its exact names, as the CA counts it. */
-export function countIssued(ports: EventLog, names: readonly string[], by: string, correlationId: string): Promise<void> {
-  return spendAnywayFrom(ports, exactSetBucket(names), by, correlationId);
+export function countIssued(ports: EventLog, names: readonly string[], correlationId: string): Promise<void> {
+  return spendAnywayFrom(ports, exactSetBucket(names), correlationId);
 }
 
-function spendAnywayFrom(ports: EventLog, bucket: Bucket, by: string, correlationId: string): Promise<void> {
+function spendAnywayFrom(ports: EventLog, bucket: Bucket, correlationId: string): Promise<void> {
   const limit = ports.settings.rateLimits[bucket.limit];
   return updateBucket(
     ports,
     bucket,
-    (state, now) => ({ type: 'RateLimitTokenTaken', data: { tat: iso(spendAnyway(limit, state, now).tat), by } }),
+    (state, now) => ({ type: 'RateLimitTokenTaken', data: { tat: iso(spendAnyway(limit, state, now).tat) } }),
     correlationId,
   );
 }
@@ -135,19 +124,25 @@ async function updateBucket(
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The buckets as the ledger knows them now. */
-export async function bucketStates(ports: Pick<EventLog, 'events'>, buckets: Bucket[]): Promise<Map<string, BucketState>> {
+/** The buckets as the ledger knows them now: each one's state, and the version its stream is at. */
+async function readBuckets(
+  ports: Pick<EventLog, 'events'>,
+  buckets: Bucket[],
+): Promise<{ states: Map<string, BucketState>; versions: Map<string, number> }> {
   const lasts = await Promise.all(buckets.map((bucket) => ports.events.readLast<BucketEvent>(streamIds.bucket(bucketId(bucket)))));
-  return statesOf(buckets, lasts);
-}
-
-function statesOf(buckets: Bucket[], lasts: Array<RecordedEvent<BucketEvent> | undefined>): Map<string, BucketState> {
   const states = new Map<string, BucketState>();
+  const versions = new Map<string, number>();
   buckets.forEach((bucket, index) => {
     const last = lasts[index];
-    if (last) states.set(bucketId(bucket), { tat: Date.parse(last.data.tat) });
+    if (!last) return;
+    states.set(bucketId(bucket), { tat: Date.parse(last.data.tat) });
+    versions.set(bucketId(bucket), last.version);
   });
-  return states;
+  return { states, versions };
+}
+
+export async function bucketStates(ports: Pick<EventLog, 'events'>, buckets: Bucket[]): Promise<Map<string, BucketState>> {
+  return (await readBuckets(ports, buckets)).states;
 }
 
 export interface LimitsReport {
@@ -166,7 +161,7 @@ export async function limitsReport(ports: Pick<EventLog, 'events' | 'settings'>,
     ...(hostname
       ? ([
           { limit: 'certificatesPerRegisteredDomain', key: registeredDomainOf(hostname) },
-          { limit: 'certificatesPerExactSet', key: exactSetKey([hostname]) },
+          exactSetBucket([hostname]),
           ...(accountUrl ? [failedAuthorizationsBucket(accountUrl, hostname)] : []),
         ] as const)
       : []),

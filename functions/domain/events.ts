@@ -104,11 +104,11 @@ export const PLATFORM_EVENT_TYPES = ['DomainAdded', 'DomainRemoved', 'AppDeleted
 
 export type ReceiptEvent = { type: 'PlatformEventReceived'; data: { detailType: string; app: string; hostname?: string } };
 
-/** A rate-limit bucket's stream: every event carries the bucket's whole state (its GCRA instant). */
+/** A rate-limit bucket's stream: every event carries the bucket's whole state (its GCRA instant); its correlationId names who spent. */
 export type BucketEvent =
-  | { type: 'RateLimitTokenTaken'; data: { tat: string; by: string } }
+  | { type: 'RateLimitTokenTaken'; data: { tat: string } }
   /** The CA refused with a rate limit our ledger did not predict: its Retry-After wins. */
-  | { type: 'RateLimitReportedByCa'; data: { tat: string; by: string; retryAfter: string } };
+  | { type: 'RateLimitReportedByCa'; data: { tat: string; retryAfter: string } };
 
 /** Not a secret: the account's URL is what CAA `accounturi` (RFC 8657) names. */
 export type AccountEvent = { type: 'AcmeAccountInUse'; data: { accountUrl: string } };

@@ -57,15 +57,19 @@ export type Spend = { allowed: true; state: BucketState } | { allowed: false; re
 
 /** Takes `cost` tokens if there are that many; otherwise says when there will be. */
 export function spend(limit: Limit, state: BucketState | undefined, now: number, cost = 1): Spend {
-  const tat = Math.max(state?.tat ?? now, now);
-  const newTat = tat + cost * emissionIntervalMs(limit);
+  const newTat = nextTat(limit, state, now, cost);
   const allowedFrom = newTat - limit.periodMs;
   return now >= allowedFrom ? { allowed: true, state: { tat: newTat } } : { allowed: false, refillsAt: Math.ceil(allowedFrom) };
 }
 
 /** Takes a token whether or not one is left: what the CA counted, it counted (an issued certificate, a failed validation). */
 export function spendAnyway(limit: Limit, state: BucketState | undefined, now: number): BucketState {
-  return { tat: Math.max(state?.tat ?? now, now) + emissionIntervalMs(limit) };
+  return { tat: nextTat(limit, state, now) };
+}
+
+/** GCRA: the instant after `cost` more tokens, counted from now when the bucket is full. */
+function nextTat(limit: Limit, state: BucketState | undefined, now: number, cost = 1): number {
+  return Math.max(state?.tat ?? now, now) + cost * emissionIntervalMs(limit);
 }
 
 /** How an order relates to certificates the fleet already has: Let's Encrypt exempts renewals, ARI ones from everything. */

@@ -1,9 +1,8 @@
 // /apps/{app}/domains: add, list and remove custom domains, and read a domain's timeline.
 import { addDomain, domainTimeline, listDomains, removeAppDomain } from '../../application/apps.ts';
 import type { Ports } from '../../application/ports.ts';
-import { InvalidInputError } from '../../domain/errors.ts';
-import { checkHostname } from '../../domain/hostname.ts';
 import { apiHandler, json, pathParameter } from '../http/api-handler.ts';
+import { hostnameParameter } from '../http/hostname-parameter.ts';
 import { awsHandler, events, settings, workflows, certificates } from '../wire.ts';
 
 export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workflows' | 'certificates'>) =>
@@ -20,10 +19,3 @@ export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workfl
   });
 
 export const handler = awsHandler({ events, settings, workflows, certificates }, createHandler);
-
-/** A hostname in a body, normalised like one in a path: lower case, no trailing dot, punycode. */
-function hostnameParameter(raw: string): string {
-  const checked = checkHostname(raw);
-  if (!checked.valid) throw new InvalidInputError('hostname', checked.rule);
-  return checked.hostname;
-}
