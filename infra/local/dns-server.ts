@@ -30,6 +30,7 @@ const MAX_CHARACTER_STRING_BYTES = 255;
 
 export class DnsZone {
   readonly #nodes = new Map<string, ZoneNode>();
+  readonly #pendingChanges = new Map<string, { queries: number; type: 'TXT'; values: string[] }>();
 
   /** Replaces that name's records of that type; an empty list removes them. */
   set(name: string, type: 'A' | 'AAAA' | 'TXT' | 'CNAME', values: string[]): void {
@@ -67,8 +68,17 @@ export class DnsZone {
     this.#nodeFor(name).failures.set(type === undefined ? ALL_TYPES : Packet.TYPE[type], behaviour);
   }
 
+  /**
+   * Answers `queries` more questions for the name's `type` records as they are, then
+   * replaces them with `values`: the zone changes between two lookers (our pre-flight, then the CA).
+   */
+  changeAfter(name: string, type: 'TXT', queries: number, values: string[]): void {
+    this.#pendingChanges.set(`${normalize(name)}/${Packet.TYPE[type]}`, { queries, type, values });
+  }
+
   clear(): void {
     this.#nodes.clear();
+    this.#pendingChanges.clear();
   }
 
   /**
@@ -76,6 +86,12 @@ export class DnsZone {
    * the chain is returned ahead of the final records.
    */
   answer(questionName: string, typeCode: number): ZoneAnswer {
+    const key = `${normalize(questionName)}/${typeCode}`;
+    const change = this.#pendingChanges.get(key);
+    if (change && change.queries-- <= 0) {
+      this.#pendingChanges.delete(key);
+      this.set(questionName, change.type, change.values);
+    }
     const answers: Resource[] = [];
     let ownerName = questionName;
     for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {

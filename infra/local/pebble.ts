@@ -1,5 +1,5 @@
 // Runs Let's Encrypt's test CA, Pebble, for the local cloud and the tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -7,7 +7,9 @@ import { get as httpsGet } from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as x509 from '@peculiar/x509';
+import { ensureDebianPackage } from './debian-package.ts';
 import { freePorts } from './ports.ts';
+import { supervise } from './child-process.ts';
 
 export interface PebbleOptions {
   /** Where the config and Pebble's own TLS certificate and key are written; created if missing. */
@@ -40,9 +42,13 @@ export interface Pebble {
   pid: number;
   /** Pebble's issuing root, which it generates afresh at every start. */
   rootCertificatePem(): Promise<string>;
+  /** Every root Pebble signs chains to: the default one first, then the alternate ones. */
+  rootCertificatesPem(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
+/** How many roots besides the default one Pebble signs chains to. */
+const ALTERNATE_ROOTS = 1;
 const LOOPBACK = '127.0.0.1';
 const READY_TIMEOUT_MS = 20_000;
 const READY_POLL_MS = 25;
@@ -52,19 +58,8 @@ const TLS_VALIDITY_MS = 365 * 24 * 60 * 60 * 1000;
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 /** Path of the pebble binary; installs the Debian package when running as root. */
-export async function ensurePebbleInstalled(): Promise<string> {
-  const found = await findPebble();
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error("Pebble, Let's Encrypt's test CA, is not installed. Install it with: sudo apt-get install pebble");
-  }
-  process.stderr.write('Pebble is not installed: installing the Debian package (apt-get install pebble)\n');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update'], env);
-  await run('apt-get', ['install', '-y', 'pebble'], env);
-  const installed = await findPebble();
-  if (!installed) throw new Error('apt-get installed pebble, but no pebble binary is on PATH');
-  return installed;
+export function ensurePebbleInstalled(): Promise<string> {
+  return ensureDebianPackage({ name: 'pebble', description: "Pebble (Let's Encrypt's test CA)", find: findPebble });
 }
 
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
@@ -114,26 +109,15 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       PEBBLE_VA_NOSLEEP: '1',
       PEBBLE_WFE_NONCEREJECT: '0',
       PEBBLE_AUTHZREUSE: '0',
+      // Chains to more than one root (ACME Link: rel="alternate"), as a CA in rotation offers: databases rotate between them.
+      PEBBLE_ALTERNATE_ROOTS: String(ALTERNATE_ROOTS),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => output.append(chunk));
   child.stderr.on('data', (chunk: Buffer) => output.append(chunk));
-  const exited = whenExited(child);
   // A Pebble left behind would hold its ports and keep serving a stale CA.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.on('exit', killOnExit);
-  const stop = async (): Promise<void> => {
-    process.off('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const forceKill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(forceKill);
-    }
-  };
+  const { exited, stop } = supervise(child, { stop: 'SIGTERM', force: 'SIGKILL', graceMs: STOP_GRACE_MS });
 
   const directoryUrl = `https://${LOOPBACK}:${port}/dir`;
   const managementUrl = `https://${LOOPBACK}:${managementPort}`;
@@ -146,6 +130,11 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   }
   if (child.pid === undefined) throw new Error('Pebble started without a process id');
 
+  const rootPem = async (index: number) => {
+    const response = await fetchOverTls(`${managementUrl}/roots/${index}`, tls.caPem);
+    if (response.status !== 200) throw new Error(`Pebble's /roots/${index} answered ${response.status}: ${response.body}`);
+    return response.body;
+  };
   return {
     directoryUrl,
     managementUrl,
@@ -153,11 +142,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     tlsCaFile: files.tlsCa,
     serverTls: { certificatePem: tls.certificatePem, privateKeyPem: tls.privateKeyPem },
     pid: child.pid,
-    async rootCertificatePem() {
-      const response = await fetchOverTls(`${managementUrl}/roots/0`, tls.caPem);
-      if (response.status !== 200) throw new Error(`Pebble's /roots/0 answered ${response.status}: ${response.body}`);
-      return response.body;
-    },
+    rootCertificatePem: () => rootPem(0),
+    rootCertificatesPem: () => Promise.all(Array.from({ length: ALTERNATE_ROOTS + 1 }, (_, index) => rootPem(index))),
     stop,
   };
 }
@@ -197,14 +183,6 @@ function fetchOverTls(url: string, caPem: string): Promise<{ status: number; bod
   });
 }
 
-/** Resolves with how the process ended, whether it exited or never started. */
-function whenExited(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`));
-    child.once('error', (error) => resolve(`failed to start: ${error.message}`));
-  });
-}
-
 async function findPebble(): Promise<string | undefined> {
   const pathDirectories = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
   const candidates = [...pathDirectories.map((directory) => path.join(directory, 'pebble')), '/usr/bin/pebble'];
@@ -217,20 +195,6 @@ async function findPebble(): Promise<string | undefined> {
     }
   }
   return undefined;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const output = new OutputTail();
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk: Buffer) => output.append(chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.append(chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args.join(' ')} exited with code ${code}:\n${output}`));
-    });
-  });
 }
 
 /** A throwaway CA and a certificate for 127.0.0.1 and localhost, since Pebble ships none. */

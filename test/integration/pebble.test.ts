@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDnsServer, type DnsServer } from '../../infra/local/dns-server.ts';
 import { startPebble, type Pebble } from '../../infra/local/pebble.ts';
+import { listeningSockets } from '../support/sockets.ts';
 
-const TCP_LISTEN_STATE = '0A';
 const LOOPBACK_V4_HEX = '0100007F';
 
 describe('Pebble', () => {
@@ -77,17 +77,4 @@ function fetchText(url: string, ca?: string): Promise<{ status: number; body: st
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
     }).on('error', reject);
   });
-}
-
-/** Listening TCP sockets from /proc, with the local address as the kernel writes it (hex). */
-async function listeningSockets(): Promise<{ address: string; port: number }[]> {
-  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8')));
-  return tables
-    .flatMap((table) => table.trim().split('\n').slice(1))
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, , , state]) => state === TCP_LISTEN_STATE)
-    .map(([, local = '']) => {
-      const [address = '', port = ''] = local.split(':');
-      return { address, port: parseInt(port, 16) };
-    });
 }
