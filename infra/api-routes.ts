@@ -12,6 +12,7 @@ export const API_HANDLERS: Record<HandlerGroup, string> = {
   challenge: 'functions/handlers/api/challenge.ts',
   openapi: 'functions/handlers/api/openapi.ts',
   ca: 'functions/handlers/api/ca.ts',
+  databases: 'functions/handlers/api/databases.ts',
 };
 
 export const AUTHORIZER_HANDLER = 'functions/handlers/api/authorizer.ts';

@@ -1,7 +1,8 @@
 // Everything the service runs on in AWS: the event log and its projection, the
-// issuance workflow and its steps, the API, and the platform's event rule.
+// issuance workflow and its steps, the API, the platform's event rule, and where
+// databases' certificates go.
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -18,6 +19,7 @@ import type { Construct } from 'constructs';
 import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
 import { DUE_INDEX } from '../functions/adapters/status/dynamodb-status-store.ts';
 import { PLATFORM_EVENT_TYPES } from '../functions/domain/events.ts';
+import { DEFAULT_DATABASE_SECRET_PREFIX } from '../functions/handlers/config.ts';
 import { ISSUANCE_STEPS, issuanceDefinition, type IssuanceStep } from './workflows/issuance.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +29,16 @@ export interface CertificateAutomationProps extends StackProps {
   dnsTargetSuffix: string;
   /** The ACME directory; Let's Encrypt production unless told otherwise. */
   acmeDirectoryUrl?: string;
+  /**
+   * The zone the platform owns for its databases (`db.example.net`, lowercase, no trailing dot):
+   * a database's hostname, and its certificate's name, is `<database>.<app>.<suffix>`.
+   */
+  databaseHostSuffix: string;
+  /**
+   * The id (`Z0123456789ABCDEFGHIJ`) of the Route 53 hosted zone that serves `databaseHostSuffix`:
+   * DNS-01 answers for databases' certificates are TXT records there, and the steps may write nothing else.
+   */
+  databaseHostedZoneId: string;
 }
 
 export class CertificateAutomationStack extends Stack {
@@ -73,6 +85,7 @@ export class CertificateAutomationStack extends Stack {
       ACME_ACCOUNT_KEY_SECRET: accountKey.secretArn,
       ...(props.acmeDirectoryUrl && { ACME_DIRECTORY_URL: props.acmeDirectoryUrl }),
       DNS_TARGET_SUFFIX: props.dnsTargetSuffix,
+      DATABASE_HOST_SUFFIX: props.databaseHostSuffix,
     };
     const fn = (id: string, entry: string, timeout = Duration.seconds(30)) =>
       new NodejsFunction(this, id, {
@@ -95,9 +108,13 @@ export class CertificateAutomationStack extends Stack {
         },
       });
 
-    // The workflow's steps: each gets exactly what it touches.
+    // The workflow's steps: each gets exactly what it touches. PublishChallenge may wait for
+    // Route 53 to be in sync (the adapter gives up after 90 s), inside the Task's 2 minutes.
     const steps = Object.fromEntries(
-      Object.entries(ISSUANCE_STEPS).map(([name, entry]) => [name, fn(`Step${name}`, entry, Duration.minutes(1))]),
+      Object.entries(ISSUANCE_STEPS).map(([name, entry]) => [
+        name,
+        fn(`Step${name}`, entry, name === 'PublishChallenge' ? Duration.seconds(110) : Duration.minutes(1)),
+      ]),
     ) as Record<IssuanceStep, NodejsFunction>;
     for (const step of Object.values(steps)) eventLog.grantReadWriteData(step);
     const talksToCa: IssuanceStep[] = [
@@ -119,6 +136,92 @@ export class CertificateAutomationStack extends Stack {
     );
     // A first certificate that could not be recorded is taken out again.
     steps.FinalizeAndInstall.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
+
+    // Databases' DNS-01 answers: TXT records at `_acme-challenge.` names in the platform's zone,
+    // published and removed by the steps, and nothing else in that zone.
+    const databaseZoneArn = this.formatArn({
+      service: 'route53',
+      region: '',
+      account: '',
+      resource: 'hostedzone',
+      resourceName: props.databaseHostedZoneId,
+    });
+    for (const name of ['PublishChallenge', 'CheckValidation'] as const) {
+      steps[name].addEnvironment('DATABASE_HOSTED_ZONE_ID', props.databaseHostedZoneId);
+      steps[name].addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['route53:ChangeResourceRecordSets'],
+          resources: [databaseZoneArn],
+          conditions: {
+            'ForAllValues:StringEquals': {
+              'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'],
+              'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+            },
+            'ForAllValues:StringLike': {
+              'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`_acme-challenge.*.${props.databaseHostSuffix}`],
+            },
+          },
+        }),
+      );
+      // Waiting for the change to be INSYNC; change ids are not known before.
+      steps[name].addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['route53:GetChange'],
+          resources: [this.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' })],
+        }),
+      );
+    }
+
+    // Databases' certificates: a secret per database under one prefix, and an event for its host's
+    // agent. Whoever installs or removes one may write, tag and delete those secrets, never read them.
+    const databaseSecretPrefix = DEFAULT_DATABASE_SECRET_PREFIX;
+    const databaseSecretsArn = this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${databaseSecretPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    const installsDatabaseCertificates = (handler: NodejsFunction) => {
+      handler.addEnvironment('DATABASE_SECRET_PREFIX', databaseSecretPrefix);
+      handler.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'secretsmanager:CreateSecret',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:TagResource',
+            'secretsmanager:DeleteSecret',
+            'secretsmanager:DescribeSecret',
+            // Enabling again within the 7-day recovery window of a disable brings the same secret back.
+            'secretsmanager:RestoreSecret',
+          ],
+          resources: [databaseSecretsArn],
+        }),
+      );
+      defaultBus.grantPutEventsTo(handler);
+    };
+    installsDatabaseCertificates(steps.FinalizeAndInstall);
+
+    // The platform attaches this to each database host's role, tagged `app` and `database`:
+    // one policy for every host (ABAC), and a host reads only its own database's secret.
+    const hostSecretRead = new iam.ManagedPolicy(this, 'DatabaseHostSecretRead', {
+      managedPolicyName: `${this.stackName}-DatabaseHostSecretRead`,
+      description: "Lets a database host read its own database's certificate secret (role tags app and database)",
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [databaseSecretsArn],
+          conditions: {
+            StringEquals: {
+              'secretsmanager:ResourceTag/app': '${aws:PrincipalTag/app}',
+              'secretsmanager:ResourceTag/database': '${aws:PrincipalTag/database}',
+            },
+            // A role without both tags reads nothing, whatever a missing policy variable would match.
+            Null: { 'aws:PrincipalTag/app': 'false', 'aws:PrincipalTag/database': 'false' },
+          },
+        }),
+      ],
+    });
 
     const stateMachine = new sfn.StateMachine(this, 'Issuance', {
       stateMachineName: `${this.stackName}-issuance`,
@@ -185,10 +288,12 @@ export class CertificateAutomationStack extends Stack {
     const apiFunctions = Object.fromEntries(
       Object.entries(API_HANDLERS).map(([name, entry]) => [name, fn(`Api${name[0]!.toUpperCase()}${name.slice(1)}`, entry)]),
     ) as Record<keyof typeof API_HANDLERS, NodejsFunction>;
-    for (const group of [apiFunctions.domains, apiFunctions.acm, apiFunctions.certs]) {
+    for (const group of [apiFunctions.domains, apiFunctions.acm, apiFunctions.certs, apiFunctions.databases]) {
       changesDomains(group);
       statusTable.grantReadData(group);
     }
+    // Disabling removes a database's certificate; rotating serves another root.
+    installsDatabaseCertificates(apiFunctions.databases);
     apiFunctions.certs.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
     );
@@ -207,8 +312,10 @@ export class CertificateAutomationStack extends Stack {
     // The platform's events.
     const platformEvents = fn('PlatformEvents', PLATFORM_EVENTS_HANDLER);
     changesDomains(platformEvents);
+    // A removed database's certificate goes with it.
+    installsDatabaseCertificates(platformEvents);
     new events.Rule(this, 'PlatformEventsRule', {
-      description: 'Starts and stops issuance as the platform adds and removes domains and apps',
+      description: 'Starts and stops issuance as the platform adds and removes domains, databases and apps',
       eventPattern: { source: ['platform'], detailType: [...PLATFORM_EVENT_TYPES] },
       targets: [new targets.LambdaFunction(platformEvents, { retryAttempts: 8 })],
     });
@@ -228,5 +335,10 @@ export class CertificateAutomationStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DatabaseHostSecretReadPolicyArn', {
+      description: 'Attach to each database host role, tagged app and database',
+      value: hostSecretRead.managedPolicyArn,
+      exportName: `${this.stackName}-DatabaseHostSecretRead`,
+    });
   }
 }

@@ -7,7 +7,7 @@ import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.
 import { checkHostname } from '../domain/hostname.ts';
 import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
 import { bucketId, exactSetBucket, reorderWarning, tokensLeft } from '../domain/rate-limits.ts';
-import { REFRESHABLE_STATUSES, type DomainStatus } from '../domain/status.ts';
+import { isDatabaseRow, REFRESHABLE_STATUSES, type DomainStatus } from '../domain/status.ts';
 import { bucketStates } from './ledger.ts';
 import type { Ports } from './ports.ts';
 import { appHistory, domainHistory, execute, loadApp, loadDomain, transact, type DomainRef } from './streams.ts';
@@ -28,13 +28,13 @@ type Decision<K extends string> = (histories: Record<K, RecordedEvent<StreamEven
  * A transaction that, for a platform event, also writes the event's receipt stream:
  * its append-only condition makes a redelivered event decide nothing at all.
  */
-function transactOnce<K extends string>(
+export function transactOnce<K extends string>(
   ports: AppPorts,
   streams: Record<K, string>,
   decideAll: Decision<K>,
   correlationId: string,
   origin: PlatformOrigin | undefined,
-  subject: { app: string; hostname?: string },
+  subject: { app: string; hostname?: string; database?: string },
 ) {
   if (!origin) return transact(ports, streams, decideAll, correlationId);
   const received: StreamEvent = { type: 'PlatformEventReceived', data: { detailType: origin.detailType, ...subject } };
@@ -47,7 +47,7 @@ function transactOnce<K extends string>(
 }
 
 /** A platform event handled before: its side effects (certificates, executions) must not run again either. */
-async function alreadyHandled(ports: AppPorts, origin: PlatformOrigin | undefined): Promise<boolean> {
+export async function alreadyHandled(ports: AppPorts, origin: PlatformOrigin | undefined): Promise<boolean> {
   return origin !== undefined && (await ports.events.read(streamIds.receipt(origin.eventId))).length > 0;
 }
 
@@ -185,7 +185,7 @@ export async function deleteApp(ports: AppPorts, app: string, correlationId: str
   );
 }
 
-async function stopRunningAttempt(ports: AppPorts, ref: DomainRef, state: DomainState): Promise<void> {
+export async function stopRunningAttempt(ports: AppPorts, ref: DomainRef, state: DomainState): Promise<void> {
   if (state.attempt && !state.attempt.closed) await ports.workflows.stopIssuance({ ...ref, attempt: state.attempt.number });
 }
 
@@ -253,7 +253,9 @@ export async function automationStatus(
   app: string,
 ): Promise<{ app: string; enabled: boolean; domains: DomainStatus[] }> {
   const state = await requireApp(ports, app);
-  const domains = (await ports.statuses.listApp(app)).filter((domain) => state.domains.includes(domain.hostname));
+  const domains = (await ports.statuses.listApp(app)).filter(
+    (row): row is DomainStatus => !isDatabaseRow(row) && state.domains.includes(row.hostname),
+  );
   return { app, enabled: state.acmEnabled, domains };
 }
 
@@ -267,7 +269,7 @@ export async function refresh(
   // With automation off there is nothing to retry: enabling it starts every domain again.
   if (!state.acmEnabled) return { app, refreshed: [], executions: [] };
   const refreshed = (await ports.statuses.listApp(app))
-    .filter((domain) => REFRESHABLE_STATUSES.includes(domain.status) && state.domains.includes(domain.hostname))
+    .filter((row) => !isDatabaseRow(row) && REFRESHABLE_STATUSES.includes(row.status) && state.domains.includes(row.hostname))
     .map((domain) => domain.hostname);
   const executions = await Promise.all(refreshed.map((hostname) => requestIssuance(ports, { app, hostname }, 'refresh', correlationId)));
   return { app, refreshed, executions };

@@ -1,15 +1,17 @@
 // The issuance workflow's steps, one use case each. Every step runs at least once:
 // a retried step finds its outcome recorded and does not repeat it. A step that
 // fails records why (the domain's verdict) before the workflow's Catch takes over.
-import { AcmeProblemError, CaUnreachableError } from '../adapters/acme/certificate-authority.ts';
+import { AcmeProblemError, CaUnreachableError, type Issuance } from '../adapters/acme/certificate-authority.ts';
+import { databaseOf } from '../domain/database.ts';
+import { anchoringRoot } from '../domain/uploaded-certificate.ts';
 import { caUnreachable, classifyProblem, shortProblemType, type ClassifiedProblem } from '../domain/acme-problem.ts';
 import { accountInUse, decideAccountInUse } from '../domain/ca-account.ts';
 import { caaAnswers, judgeCaa } from '../domain/caa.ts';
 import { retryDelayMs, type DomainState, type FailureReport } from '../domain/certificate-decider.ts';
 import { checkPointing } from '../domain/dns-check.ts';
 import { DomainNotFoundError, IssuanceError } from '../domain/errors.ts';
-import { streamIds, type Order } from '../domain/events.ts';
-import { unexpectedError } from '../domain/failure-reasons.ts';
+import { streamIds, type DnsAnswer, type Order } from '../domain/events.ts';
+import { unexpectedError, untrustedChains } from '../domain/failure-reasons.ts';
 import { commonNameProblem } from '../domain/common-name.ts';
 import type { IssuanceInput } from '../domain/issuance.ts';
 import { emissionIntervalMs, orderDeferred, type OrderKind, type OrderRequest } from '../domain/rate-limits.ts';
@@ -68,19 +70,24 @@ export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step)
   const tooLong = commonNameProblem(hostname);
   if (tooLong) return failStep(ports, step, tooLong);
 
-  const dnsTarget = (await loadDomain(ports, input)).domain?.dnsTarget ?? '';
-  const [host, target] = await Promise.all([ports.dns.resolve(hostname), ports.dns.resolve(dnsTarget)]);
-  const pointing = checkPointing({ hostname, dnsTarget, legacyTargetSuffixes: ports.settings.legacyTargetSuffixes }, host, target);
-  if (!pointing.verified) {
-    const { verified: _verified, answers, ...failure } = pointing;
-    return failStep(ports, step, failure, { dnsAnswers: answers });
+  const { dnsTarget = '', database } = (await loadDomain(ports, input)).domain ?? {};
+  // A database's name is in the platform's own zone, proved by DNS-01: there is nothing to point, only CAA to respect.
+  const pointingAnswers: DnsAnswer[] = [];
+  if (!database) {
+    const [host, target] = await Promise.all([ports.dns.resolve(hostname), ports.dns.resolve(dnsTarget)]);
+    const pointing = checkPointing({ hostname, dnsTarget, legacyTargetSuffixes: ports.settings.legacyTargetSuffixes }, host, target);
+    if (!pointing.verified) {
+      const { verified: _verified, answers, ...failure } = pointing;
+      return failStep(ports, step, failure, { dnsAnswers: answers });
+    }
+    pointingAnswers.push(...pointing.answers);
   }
   const [lookup, account] = await Promise.all([ports.dns.relevantCaaSet(hostname), ports.events.read(streamIds.caAccount())]);
-  const answers = [...pointing.answers, ...caaAnswers(lookup)];
+  const answers = [...pointingAnswers, ...caaAnswers(lookup)];
   const accountUri = accountInUse(account);
   const ca = {
     issuerDomainNames: ports.settings.caaIssuerDomainNames,
-    validationMethod: 'http-01',
+    validationMethod: database ? 'dns-01' : 'http-01',
     ...(accountUri && { accountUri }),
   } as const;
   const caa = judgeCaa({ hostname, lookup, ca, wildcard: false });
@@ -102,7 +109,9 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Ste
   const { input, correlationId } = step;
   const state = await loadDomain(ports, input);
   const recorded = state.attempt?.order;
-  if (recorded) return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl)).status };
+  if (recorded) {
+    return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl, recorded.challengeType)).status };
+  }
   // A configuration the CA cannot serve fails here, before any token is taken.
   await ports.ca.checkConfiguration();
   const accountUrl = await recordAccountInUse(ports, correlationId);
@@ -119,7 +128,8 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Ste
     return { deferredUntil: new Date(budget.refillsAt + Math.floor(Math.random() * interval)).toISOString() };
   }
   try {
-    const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname, replaces);
+    const challengeType = state.domain?.database ? 'dns-01' : 'http-01';
+    const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname, { challengeType, ...(replaces && { replaces }) });
     const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
     await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
     return { ...order, authorizationStatus };
@@ -162,19 +172,22 @@ async function recordAccountInUse(ports: EventLog & Pick<Ports, 'ca'>, correlati
   return accountUrl;
 }
 
-/** PublishChallenge: put the key authorization where the edge answers HTTP-01. */
-export async function publishChallenge(ports: EventLog & Pick<Ports, 'ca' | 'challenges'>, { input, correlationId }: Step) {
-  const { token } = await loadOrder(ports, input);
-  await ports.challenges.publish(token, await ports.ca.keyAuthorization(token), new Date());
+/** PublishChallenge: the key authorization where the edge answers HTTP-01, or its digest in the platform's zone (DNS-01). */
+export async function publishChallenge(
+  ports: EventLog & Pick<Ports, 'ca' | 'challenges' | 'dnsChallenges'>,
+  { input, correlationId }: Step,
+) {
+  const { token, challengeType } = await loadOrder(ports, input);
+  if (challengeType === 'dns-01') await ports.dnsChallenges.publish(input.hostname, await ports.ca.keyAuthorization(token, challengeType));
+  else await ports.challenges.publish(token, await ports.ca.keyAuthorization(token), new Date());
   const outcome = { type: 'ChallengePublished', data: { attempt: input.attempt, token } } as const;
   await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
   return { token };
 }
 
-/** SelfCheckChallenge: fetch our own challenge URL before the CA does: a failed CA validation costs budget, this costs nothing. */
+/** SelfCheckChallenge: look at our own answer before the CA does: a failed CA validation costs budget, this costs nothing. */
 export async function selfCheckChallenge(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe'>, step: Step) {
-  const { token } = await loadOrder(ports, step.input);
-  const verdict = await selfCheck(ports, step.input.hostname, token);
+  const verdict = await selfCheck(ports, step.input.hostname, await loadOrder(ports, step.input));
   if (!verdict.passed) {
     const { passed: _passed, ...failure } = verdict;
     return failStep(ports, step, failure);
@@ -184,8 +197,8 @@ export async function selfCheckChallenge(ports: EventLog & Pick<Ports, 'ca' | 'd
 
 /** AskCaToValidate: only a pending challenge may be asked; a retried step finds it processing or valid, or races the CA's own update. */
 export async function askCaToValidate(ports: EventLog & Pick<Ports, 'ca'>, { input }: Step) {
-  const { authorizationUrl, challengeUrl } = await loadOrder(ports, input);
-  const challengeStatus = async () => (await ports.ca.authorization(authorizationUrl)).challengeStatus;
+  const { authorizationUrl, challengeUrl, challengeType } = await loadOrder(ports, input);
+  const challengeStatus = async () => (await ports.ca.authorization(authorizationUrl, challengeType)).challengeStatus;
   if ((await challengeStatus()) !== 'pending') return { asked: false };
   try {
     await ports.ca.askToValidate(challengeUrl);
@@ -197,58 +210,110 @@ export async function askCaToValidate(ports: EventLog & Pick<Ports, 'ca'>, { inp
 }
 
 /** CheckValidation: one look at the authorization; the state machine waits and loops. */
-export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe'>, step: Step) {
+export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe' | 'dnsChallenges'>, step: Step) {
   const { input, correlationId } = step;
   // One read of the stream per poll: this step runs every couple of seconds while the CA works.
   const state = await loadDomain(ports, input);
-  const { authorizationUrl, challengeUrl, token } = requireOrder(state, input);
-  const { status, problem } = await ports.ca.authorization(authorizationUrl);
+  const order = requireOrder(state, input);
+  const { authorizationUrl, challengeUrl, challengeType } = order;
+  const { status, problem } = await ports.ca.authorization(authorizationUrl, challengeType);
   if (status === 'invalid') {
     await recordFailedAuthorization(ports, await ports.ca.accountUrl(), input.hostname, correlationId);
-    // The CA's words say what failed; our own look at the URL says why, in terms a person can act on.
-    const verdict = await selfCheck(ports, input.hostname, token);
+    // The CA's words say what failed; our own look at the answer says why, in terms a person can act on.
+    const verdict = await selfCheck(ports, input.hostname, order);
+    await removeDnsAnswer(ports, input.hostname, order);
     const classified = classifyProblem(problem ?? { type: 'unauthorized' }, {
       hostname: input.hostname,
       now: new Date(),
       selfCheck: verdict,
+      ...(challengeType && { challengeType }),
     });
     return failStep(ports, step, classified, problem && { problem });
   }
   const overdue = validationOverdue(input.hostname, status, state.attempt?.challengePublishedAt, new Date());
   if (overdue) return failStep(ports, step, overdue);
   if (status === 'valid') {
+    await removeDnsAnswer(ports, input.hostname, order);
     const outcome = { type: 'ChallengeValidated', data: { attempt: input.attempt, challengeUrl } } as const;
     await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
   }
   return { status };
 }
 
+/** A DNS-01 answer is taken out of the zone once the CA has looked; a retried step finds it gone. */
+async function removeDnsAnswer(ports: Pick<Ports, 'ca' | 'dnsChallenges'>, hostname: string, { token, challengeType }: Order) {
+  if (challengeType === 'dns-01') await ports.dnsChallenges.remove(hostname, await ports.ca.keyAuthorization(token, challengeType));
+}
+
 /**
  * FinalizeAndInstall: the certificate's private key is born, used for the CSR and
  * installed inside this one step. It never leaves it: not in output, events or logs.
  */
-export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'certificates'>, { input, correlationId }: Step) {
+export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'certificates' | 'databases'>, step: Step) {
+  const { input, correlationId } = step;
   const state = await loadDomain(ports, input);
   if (state.removed) throw new DomainNotFoundError(`${input.hostname} was removed`);
   if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
   const { orderUrl } = requireOrder(state, input);
-  const { chainPem, privateKeyPem, certificate } = await ports.ca.issue(orderUrl, input.hostname);
-  // A renewal re-imports into the ARN that is serving, so nothing that references it changes.
-  const certificateArn = await ports.certificates.install(
-    { hostname: input.hostname, chainPem, privateKeyPem },
-    state.certificate?.certificateArn,
-  );
+  const issuance = await ports.ca.issue(orderUrl, input.hostname);
+  const { certificate } = issuance;
+  const database = databaseOf(state);
+  const installation = database
+    ? await installOnDatabase(ports, step, database, state, issuance)
+    : {
+        // A renewal re-imports into the ARN that is serving, so nothing that references it changes.
+        certificateArn: await ports.certificates.install(
+          { hostname: input.hostname, chainPem: issuance.chainPem, privateKeyPem: issuance.privateKeyPem },
+          state.certificate?.certificateArn,
+        ),
+        uninstall: (arn: string) => ports.certificates.remove(arn),
+      };
+  const { certificateArn, uninstall } = installation;
   try {
-    await execute(ports, input, { type: 'RecordCertificate', attempt: input.attempt, certificate, certificateArn }, correlationId);
+    const recorded = {
+      attempt: input.attempt,
+      certificate,
+      certificateArn,
+      ...('chains' in installation && { chains: installation.chains }),
+    };
+    await execute(ports, input, { type: 'RecordCertificate', ...recorded }, correlationId);
   } catch (error) {
     // Not recorded (removed or superseded meanwhile, or the log failed): a first certificate
-    // no event points at must not stay installed. A renewal re-imported the serving ARN,
+    // no event points at must not stay installed. A renewal replaced the serving one in place,
     // which stays with the domain.
-    if (!state.certificate) await ports.certificates.remove(certificateArn);
+    if (!state.certificate) await uninstall(certificateArn);
     throw error;
   }
   if (state.attempt?.replaces) await countIssued(ports, [input.hostname], correlationId);
   return { certificateArn, notAfter: certificate.notAfter };
+}
+
+/**
+ * A database gets every chain the CA offered that leads to a trusted root, and serves the one
+ * to the root it served before (a renewal does not rotate), else the CA's default.
+ */
+async function installOnDatabase(
+  ports: EventLog & Pick<Ports, 'databases'>,
+  step: Step,
+  target: NonNullable<ReturnType<typeof databaseOf>>,
+  state: DomainState,
+  { chainPem, alternateChainPems, privateKeyPem, certificate }: Issuance,
+) {
+  const now = new Date();
+  const chains = [chainPem, ...alternateChainPems].flatMap((pem) => {
+    const root = anchoringRoot(pem, ports.settings.trustedRootsPem, now);
+    return root ? [{ root: root.name, chainPem: pem }] : [];
+  });
+  if (chains.length === 0) return failStep(ports, step, untrustedChains(target.hostname));
+  const previous = state.certificate?.servedRoot;
+  const servedRoot = chains.find((chain) => chain.root === previous)?.root ?? chains[0]!.root;
+  const databaseTarget = { app: target.app, database: target.database.name, hostname: target.hostname };
+  const location = await ports.databases.install(databaseTarget, { privateKeyPem, chains, servedRoot, notAfter: certificate.notAfter });
+  return {
+    certificateArn: location,
+    chains: { servedRoot, availableRoots: chains.map((chain) => chain.root) },
+    uninstall: (where: string) => ports.databases.revert(databaseTarget, where),
+  };
 }
 
 /** What the workflow's Catch caught: Step Functions' error name and cause. */

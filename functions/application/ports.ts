@@ -4,6 +4,8 @@ import type { CertificateAuthority } from '../adapters/acme/certificate-authorit
 import type { CertificateStore } from '../adapters/certificates/certificate-store.ts';
 import type { ChallengeProbe } from '../adapters/challenges/challenge-probe.ts';
 import type { ChallengeStore } from '../adapters/challenges/challenge-store.ts';
+import type { DatabaseServers } from '../adapters/databases/database-servers.ts';
+import type { DnsChallengeZone } from '../adapters/dns/dns-challenge-zone.ts';
 import type { DnsLookup } from '../adapters/dns/dns-lookup.ts';
 import type { EventStore } from '../adapters/event-store/event-store.ts';
 import type { Notifications } from '../adapters/notifications/notifications.ts';
@@ -28,6 +30,12 @@ export interface Settings {
   rateLimits: Limits;
   /** PEM roots an uploaded chain may be trusted to: the public ones, plus the local Pebble's on this machine. */
   trustedRootsPem: readonly string[];
+  /** Databases' hostnames are `<database>.<app>.<databaseHostSuffix>`, in a zone the platform owns. */
+  databaseHostSuffix: string;
+  /** What clients put as `sslrootcert` for `sslmode=verify-full`: the system's public roots in production. */
+  databaseRootCertPath: string;
+  /** Where the platform's zone is not in the clients' resolver (this machine), connection URLs name the address too. */
+  databaseHostAddress?: string;
 }
 
 /** Production's settings; each place it runs overrides what it must. */
@@ -43,6 +51,8 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'trustedRootsPem'> = {
   caaIssuerDomainNames: ['letsencrypt.org'],
   renewalJitterSeconds: 3600,
   rateLimits: LETS_ENCRYPT_LIMITS,
+  databaseHostSuffix: 'db.example.net',
+  databaseRootCertPath: '/etc/ssl/certs/ca-certificates.crt',
 };
 
 export interface Ports {
@@ -51,6 +61,10 @@ export interface Ports {
   statuses: StatusStore;
   challenges: ChallengeStore;
   challengeProbe: ChallengeProbe;
+  /** DNS-01 answers, in the platform's zone (databases' hostnames). */
+  dnsChallenges: DnsChallengeZone;
+  /** Where databases' certificates are installed. */
+  databases: DatabaseServers;
   dns: DnsLookup;
   ca: CertificateAuthority;
   certificates: CertificateStore;

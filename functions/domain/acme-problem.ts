@@ -3,6 +3,7 @@
 import { isIPv6 } from 'node:net';
 import { ipv6NotSupported } from './dns-check.ts';
 import { failure, unexplained, type Failure } from './failure-reasons.ts';
+import type { ChallengeType } from './events.ts';
 import type { SelfCheckVerdict } from './self-check.ts';
 
 export interface AcmeProblem {
@@ -24,8 +25,10 @@ export interface ProblemContext {
   now: Date;
   /** When the CA said to come back (its Retry-After header), if it did. */
   retryAfter?: string;
-  /** What our own look at the challenge URL saw, for validation failures. */
+  /** What our own look at the challenge saw, for validation failures. */
   selfCheck?: SelfCheckVerdict;
+  /** How the name was being proved: a DNS-01 failure is about a TXT record, not a URL. */
+  challengeType?: ChallengeType;
 }
 
 /** A failure as the CA's words decide it; a rate limit also says until when. */
@@ -65,7 +68,9 @@ export function classifyProblem(problem: AcmeProblem, context: ProblemContext): 
     case 'caa':
       return failure('CAA_FORBIDS', `A CAA record forbids our certificate authority to issue for ${hostname} (${detail}).`);
     case 'dns':
-      return dnsProblem(hostname, detail);
+      return context.challengeType === 'dns-01'
+        ? validationProblem(hostname, detail, context.selfCheck, 'dns-01')
+        : dnsProblem(hostname, detail);
     case 'connection': {
       // The CA could not connect to an IPv6 address: whatever our own look saw over IPv4, that is the cause.
       const ipv6 = ipv6AddressIn(detail);
@@ -74,7 +79,7 @@ export function classifyProblem(problem: AcmeProblem, context: ProblemContext): 
     case 'unauthorized':
     case 'incorrectResponse':
     case 'tls':
-      return validationProblem(hostname, detail, context.selfCheck);
+      return validationProblem(hostname, detail, context.selfCheck, context.challengeType);
     case 'rejectedIdentifier':
       return /unsafe|safe ?browsing|malware|phishing/i.test(detail)
         ? failure('DOMAIN_UNSAFE', `The certificate authority considers ${hostname} unsafe (${detail}).`)
@@ -101,10 +106,23 @@ function dnsProblem(hostname: string, detail: string): Failure {
   return failure('DNS_UNRESOLVABLE', `The certificate authority could not resolve ${hostname} (${detail}).`);
 }
 
-function validationProblem(hostname: string, detail: string, selfCheck: SelfCheckVerdict | undefined): Failure {
+/** The CA could not validate: what our own look at the answer sees now says why, when it sees something wrong. */
+function validationProblem(
+  hostname: string,
+  detail: string,
+  selfCheck: SelfCheckVerdict | undefined,
+  challengeType?: ChallengeType,
+): Failure {
   if (selfCheck && !selfCheck.passed) {
     const { passed: _passed, ...verdict } = selfCheck;
     return { ...verdict, message: `${selfCheck.message} (The certificate authority said: ${detail})` };
+  }
+  if (challengeType === 'dns-01') {
+    return failure(
+      'DNS_CHALLENGE_NOT_VISIBLE',
+      `The certificate authority did not find the DNS-01 answer for ${hostname}, although our resolver sees it (${detail}).`,
+      "We will try again; if it lasts, some of the zone's servers answer differently from the others.",
+    );
   }
   return failure(
     'DNS_INCORRECT',

@@ -17,15 +17,19 @@ export interface AppState {
   /** Automated certificates: on unless turned off, by request or by an upload. */
   acmEnabled: boolean;
   domains: string[];
+  /** The app's Postgres databases, by name. */
+  databases: Record<string, { hostname: string; port: number }>;
   uploads: Record<string, UploadedCertificate>;
   deleted: boolean;
 }
 
-export const initialAppState: AppState = { version: 0, acmEnabled: true, domains: [], uploads: {}, deleted: false };
+export const initialAppState: AppState = { version: 0, acmEnabled: true, domains: [], databases: {}, uploads: {}, deleted: false };
 
 export type AppCommand =
   | { type: 'AttachDomain'; hostname: string }
   | { type: 'DetachDomain'; hostname: string }
+  | { type: 'AttachDatabase'; database: string; hostname: string; port: number }
+  | { type: 'DetachDatabase'; database: string }
   | { type: 'EnableAcm' }
   | { type: 'DisableAcm' }
   | { type: 'UploadCertificate'; certificate: UploadedCertificate }
@@ -45,6 +49,12 @@ export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
       return [{ type: 'DomainAttached', data: { hostname: command.hostname } }];
     case 'DetachDomain':
       return state.domains.includes(command.hostname) ? [{ type: 'DomainDetached', data: { hostname: command.hostname } }] : [];
+    case 'AttachDatabase': {
+      const { type: _type, ...database } = command;
+      return state.databases[database.database] ? [] : [{ type: 'DatabaseAttached', data: database }];
+    }
+    case 'DetachDatabase':
+      return state.databases[command.database] ? [{ type: 'DatabaseDetached', data: { database: command.database } }] : [];
     case 'EnableAcm':
       // An app seen for the first time records it, so the app exists from then on.
       return state.acmEnabled && state.version > 0 ? [] : [{ type: 'AcmEnabled', data: {} }];
@@ -88,6 +98,14 @@ export function evolveApp(state: AppState, event: AppEvent): AppState {
       return { ...next, domains: [...state.domains, event.data.hostname] };
     case 'DomainDetached':
       return { ...next, domains: state.domains.filter((hostname) => hostname !== event.data.hostname) };
+    case 'DatabaseAttached': {
+      const { database, ...where } = event.data;
+      return { ...next, databases: { ...state.databases, [database]: where } };
+    }
+    case 'DatabaseDetached': {
+      const { [event.data.database]: _removed, ...databases } = state.databases;
+      return { ...next, databases };
+    }
     case 'CertificateUploaded':
     case 'CertificateReplaced':
       return { ...next, uploads: { ...state.uploads, [event.data.info.name]: event.data } };

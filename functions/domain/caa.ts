@@ -3,7 +3,7 @@
 // RFC 8659 (CAA) and RFC 8657 (accounturi, validationmethods). Where the RFCs leave
 // room we predict what Let's Encrypt's CA (Boulder) does, since a wrong "allowed"
 // costs rate-limit budget and a wrong "forbidden" blocks the domain for nothing.
-import type { DnsAnswer } from './events.ts';
+import type { ChallengeType, DnsAnswer } from './events.ts';
 import type { LookupFailure } from './dns-check.ts';
 import { failure, type Failure } from './failure-reasons.ts';
 
@@ -31,7 +31,7 @@ export interface OurCa {
    * the account key). Unknown before that: account bindings are then left to the CA.
    */
   accountUri?: string;
-  validationMethod: 'http-01';
+  validationMethod: ChallengeType;
 }
 
 export interface CaaCheck {

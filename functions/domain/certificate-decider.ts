@@ -1,10 +1,10 @@
 // The decider of one domain's certificate stream: decide(command, state, now, policy) -> events,
 // evolve(state, event) -> state. Steps run at least once, so every command that a
 // step issues is idempotent: an outcome the attempt already has decides no event.
-import type { DnsAnswer, DomainEvent, IssuanceTrigger, IssuedCertificate, Order, RenewalInfo } from './events.ts';
+import type { DatabaseRef, DnsAnswer, DomainEvent, IssuanceTrigger, IssuedCertificate, Order, RenewalInfo } from './events.ts';
 import type { Failure, FailureReason } from './failure-reasons.ts';
 import type { OrderKind } from './rate-limits.ts';
-import { DomainNotFoundError, StaleAttemptError } from './errors.ts';
+import { DomainNotFoundError, InvalidInputError, StaleAttemptError } from './errors.ts';
 import { chooseRenewalTime, fallbackRenewsAt, nextRenewalCheck, type RenewalWindow } from './renewal.ts';
 
 /** How far the current attempt got, in workflow order. */
@@ -69,11 +69,15 @@ export interface InstalledCertificate {
   renewalWindow?: RenewalWindow;
   explanationUrl?: string;
   renewalCheckAt?: string;
+  /** A database's: the root whose chain it serves, and every root the CA offered a chain to. */
+  servedRoot?: string;
+  availableRoots?: string[];
 }
 
 export interface DomainState {
   version: number;
-  domain?: { app: string; hostname: string; dnsTarget: string };
+  /** A custom domain points at `dnsTarget`; a database's hostname is in the platform's own zone. */
+  domain?: { app: string; hostname: string; dnsTarget?: string; database?: DatabaseRef };
   removed: boolean;
   attempt?: Attempt;
   certificate?: InstalledCertificate;
@@ -120,13 +124,24 @@ export interface FailureReport extends Failure {
 export type DomainCommand =
   /** `platformEventTime` orders adds and removes that the platform delivered out of order. */
   | { type: 'AddDomain'; app: string; hostname: string; dnsTarget: string; platformEventTime?: string }
-  | { type: 'RemoveDomain'; reason: 'removed' | 'app-deleted'; platformEventTime?: string }
+  | { type: 'AddDatabase'; app: string; database: string; hostname: string; port: number; platformEventTime?: string }
+  /** `database`: a removal that arrives before its add still records that a database went. */
+  | { type: 'RemoveDomain'; reason: 'removed' | 'app-deleted'; platformEventTime?: string; database?: boolean }
+  /** A database serves the chain to another of the roots its certificate was offered with. */
+  | { type: 'ServeRoot'; root: string }
   /** Automation went off for the app: the managed certificate goes, a running attempt ends. */
   | { type: 'TurnAutomationOff' }
   | { type: 'RequestIssuance'; trigger: IssuanceTrigger }
   | { type: 'RecordStepOutcome'; outcome: StepOutcome }
   | { type: 'RecordFailure'; failure: FailureReport }
-  | { type: 'RecordCertificate'; attempt: number; certificate: IssuedCertificate; certificateArn: string }
+  /** A database's certificate also says which root's chain it serves, of those offered. */
+  | {
+      type: 'RecordCertificate';
+      attempt: number;
+      certificate: IssuedCertificate;
+      certificateArn: string;
+      chains?: { servedRoot: string; availableRoots: string[] };
+    }
   | { type: 'TakeOrderBudget'; attempt: number; kind?: OrderKind }
   | { type: 'DeferOrder'; deferral: Extract<DomainEvent, { type: 'OrderDeferred' }>['data'] }
   /** The CA says the certificate was replaced already: this attempt renews as a plain renewal. */
@@ -148,19 +163,23 @@ export type DomainCommand =
 export function decide(command: DomainCommand, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
   switch (command.type) {
     case 'AddDomain': {
-      if (state.domain && !state.removed) return [];
-      // An add older than the removal already recorded arrived late: the removal stands.
-      const { platformEventTime } = command;
-      if (state.removedAt && platformEventTime && Date.parse(platformEventTime) <= Date.parse(state.removedAt)) return [];
-      const { app, hostname, dnsTarget } = command;
-      return [{ type: 'DomainAdded', data: { app, hostname, dnsTarget, ...(platformEventTime && { platformEventTime }) } }];
+      const { type: _type, platformEventTime, ...domain } = command;
+      if (!addable(state, platformEventTime)) return [];
+      return [{ type: 'DomainAdded', data: { ...domain, ...(platformEventTime && { platformEventTime }) } }];
+    }
+    case 'AddDatabase': {
+      const { type: _type, platformEventTime, ...database } = command;
+      if (!addable(state, platformEventTime)) return [];
+      return [{ type: 'DatabaseAdded', data: { ...database, ...(platformEventTime && { platformEventTime }) } }];
     }
     case 'RemoveDomain': {
       if (state.removed) return [];
       const { reason, platformEventTime } = command;
       // A removal older than the add already recorded arrived late: the add stands.
       if (state.addedAt && platformEventTime && Date.parse(platformEventTime) < Date.parse(state.addedAt)) return [];
-      const removed: DomainEvent = { type: 'DomainRemoved', data: { reason, ...(platformEventTime && { platformEventTime }) } };
+      const data = { reason, ...(platformEventTime && { platformEventTime }) };
+      const database = state.domain ? state.domain.database !== undefined : command.database;
+      const removed: DomainEvent = database ? { type: 'DatabaseRemoved', data } : { type: 'DomainRemoved', data };
       if (!state.certificate) return [removed];
       return [
         { type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'domain-removed' } },
@@ -169,17 +188,33 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
     }
     case 'TurnAutomationOff': {
       const events: DomainEvent[] = [];
+      const reason = state.domain?.database ? 'enhanced-certificates-disabled' : 'acm-disabled';
       if (state.certificate)
-        events.push({ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'acm-disabled' } });
+        events.push({ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason } });
       if (state.attempt && !state.attempt.closed)
-        events.push({ type: 'IssuanceCancelled', data: { attempt: state.attempt.number, reason: 'acm-disabled' } });
+        events.push({ type: 'IssuanceCancelled', data: { attempt: state.attempt.number, reason } });
       return events;
     }
     case 'RequestIssuance':
       requireDomain(state);
       // Never two attempts at once: a request while one runs is the same request.
       if (state.attempt && !state.attempt.closed) return [];
+      // Enabling what is on and served changes nothing.
+      if (command.trigger === 'enhanced-certificates-enabled' && !state.automationOff && state.certificate) return [];
       return [nextAttempt(state, command.trigger)];
+    case 'ServeRoot': {
+      requireDomain(state);
+      const certificate = state.certificate;
+      if (!certificate?.availableRoots) throw new InvalidInputError('root', 'the database has no certificate issued yet to rotate');
+      if (!certificate.availableRoots.includes(command.root)) {
+        throw new InvalidInputError(
+          'root',
+          `must be one of the roots offered for this certificate: ${certificate.availableRoots.join(', ')}`,
+        );
+      }
+      if (certificate.servedRoot === command.root) return [];
+      return [{ type: 'ServedRootChanged', data: { certificateArn: certificate.certificateArn, root: command.root } }];
+    }
     case 'RecordStepOutcome': {
       const attempt = requireCurrentAttempt(state, command.outcome.data.attempt);
       return alreadyRecorded(attempt, command.outcome.type) ? [] : [command.outcome];
@@ -192,7 +227,10 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       const { notBefore, notAfter } = command.certificate;
       return [
         { type: 'CertificateIssued', data: { attempt: command.attempt, ...command.certificate } },
-        { type: 'CertificateInstalled', data: { attempt: command.attempt, certificateArn: command.certificateArn, notBefore, notAfter } },
+        {
+          type: 'CertificateInstalled',
+          data: { attempt: command.attempt, certificateArn: command.certificateArn, notBefore, notAfter, ...command.chains },
+        },
       ];
     }
     case 'TakeOrderBudget': {
@@ -245,6 +283,12 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       return [{ type: 'FailureNotified', data: { failingSince: since } }];
     }
   }
+}
+
+/** Not added yet (or removed), and not an add older than the removal already recorded (which arrived late). */
+function addable(state: DomainState, platformEventTime: string | undefined): boolean {
+  if (state.domain && !state.removed) return false;
+  return !(state.removedAt && platformEventTime && Date.parse(platformEventTime) <= Date.parse(state.removedAt));
 }
 
 function nextAttempt(state: DomainState, trigger: IssuanceTrigger, replaces?: string): DomainEvent {
@@ -312,9 +356,23 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         addedAt: platformEventTime,
       };
     }
+    case 'DatabaseAdded': {
+      const { platformEventTime, database, port, ...names } = event.data;
+      // Enhanced certificates start off: the owner enables them.
+      return {
+        ...next,
+        domain: { ...names, database: { name: database, port } },
+        removed: false,
+        automationOff: true,
+        failingSince: undefined,
+        failureNotified: false,
+        addedAt: platformEventTime,
+      };
+    }
     case 'IssuanceCancelled':
       return { ...withAttempt(next, event.type, { closed: true, failure: undefined }), automationOff: true };
     case 'DomainRemoved':
+    case 'DatabaseRemoved':
       // Removal ends whatever attempt was running: a later re-add starts a fresh one.
       return {
         ...withAttempt(next, event.type, { closed: true }),
@@ -323,7 +381,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         removedAt: event.data.platformEventTime ?? event.at,
       };
     case 'CertificateRemoved':
-      return { ...next, certificate: undefined, automationOff: event.data.reason === 'acm-disabled' };
+      return { ...next, certificate: undefined, automationOff: event.data.reason !== 'domain-removed' };
     case 'IssuanceRequested':
       return {
         ...next,
@@ -339,7 +397,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         },
       };
     case 'CertificateInstalled': {
-      const { certificateArn, notBefore, notAfter } = event.data;
+      const { certificateArn, notBefore, notAfter, servedRoot, availableRoots } = event.data;
       const ariId = state.attempt?.ariId;
       return {
         ...withAttempt(next, event.type, { stage: 'installed', closed: true, failure: undefined }),
@@ -351,6 +409,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
           renewsAt: fallbackRenewsAt({ notBefore, notAfter }),
           // A certificate with an ARI identifier asks the CA for its window at the next sweep.
           ...(ariId && { ariId, renewalCheckAt: event.at ?? notBefore }),
+          ...(servedRoot && { servedRoot, availableRoots }),
         },
         failingSince: undefined,
         failureNotified: false,
@@ -419,6 +478,8 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         failingSince: state.failingSince ?? event.at,
       };
     }
+    case 'ServedRootChanged':
+      return state.certificate ? { ...next, certificate: { ...state.certificate, servedRoot: event.data.root } } : next;
     case 'RenewalDue':
       return next;
     case 'FailureNotified':

@@ -1,5 +1,5 @@
 // The facts the service records, per stream. Past tense, append-only.
-//   domain#<app>#<hostname>  a domain's certificate: DomainEvent
+//   domain#<app>#<hostname>  the certificate of a hostname, an app's custom domain or one of its databases: DomainEvent
 //   app#<app>                an app's settings, domains and uploaded certificates: AppEvent
 //   hostname#<hostname>      which app holds a hostname, so one app at a time: ClaimEvent
 //   receipt#<eventId>        a platform event handled, so a redelivery changes nothing: ReceiptEvent
@@ -16,7 +16,16 @@ export interface DnsAnswer {
   data: string;
 }
 
-export type IssuanceTrigger = 'domain-added' | 'refresh' | 'renewal' | 'acm-enabled';
+export type IssuanceTrigger = 'domain-added' | 'refresh' | 'renewal' | 'acm-enabled' | 'enhanced-certificates-enabled';
+
+/** HTTP-01 at the app's edge for custom domains; DNS-01 in the platform's own zone for databases. */
+export type ChallengeType = 'http-01' | 'dns-01';
+
+/** The database a hostname's certificate is for: `<name>.<app>.<databaseHostSuffix>`. */
+export interface DatabaseRef {
+  name: string;
+  port: number;
+}
 
 /** What the CA's renewal information said, and what we decided from it. */
 export interface RenewalInfo {
@@ -30,12 +39,14 @@ export interface RenewalInfo {
   nextCheckAt: string;
 }
 
-/** An ACME order for one name, and the one http-01 challenge that proves it. */
+/** An ACME order for one name, and the one challenge that proves it. */
 export interface Order {
   orderUrl: string;
   authorizationUrl: string;
   challengeUrl: string;
   token: string;
+  /** Absent in orders recorded before databases: http-01. */
+  challengeType?: ChallengeType;
 }
 
 /** What the CA issued, as read from the leaf: never its key. */
@@ -65,7 +76,20 @@ export type DomainEvent =
   | { type: 'ChallengePublished'; data: { attempt: number; token: string } }
   | { type: 'ChallengeValidated'; data: { attempt: number; challengeUrl: string } }
   | { type: 'CertificateIssued'; data: { attempt: number } & IssuedCertificate }
-  | { type: 'CertificateInstalled'; data: { attempt: number; certificateArn: string; notBefore: string; notAfter: string } }
+  /** For a database, `certificateArn` is where its host reads it (a secret), and it serves the chain to `servedRoot`. */
+  | {
+      type: 'CertificateInstalled';
+      data: {
+        attempt: number;
+        certificateArn: string;
+        notBefore: string;
+        notAfter: string;
+        servedRoot?: string;
+        availableRoots?: string[];
+      };
+    }
+  /** A database now serves its certificate's chain to another root (a CA rotation): same key, no new order. */
+  | { type: 'ServedRootChanged'; data: { certificateArn: string; root: string } }
   | { type: 'RateLimited'; data: { attempt: number; until: string; problem?: unknown } }
   | { type: 'RenewalDue'; data: { certificateArn: string; notAfter: string; renewsAt: string } }
   | { type: 'RenewalInfoChecked'; data: RenewalInfo }
@@ -84,14 +108,22 @@ export type DomainEvent =
       };
     }
   | { type: 'DomainRemoved'; data: { reason: 'removed' | 'app-deleted'; platformEventTime?: string } }
-  | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: 'acm-disabled' | 'domain-removed' } }
-  | { type: 'IssuanceCancelled'; data: { attempt: number; reason: 'acm-disabled' } };
+  /** The platform added a database: its certificate stream starts with enhanced certificates off. */
+  | { type: 'DatabaseAdded'; data: { app: string; database: string; hostname: string; port: number; platformEventTime?: string } }
+  | { type: 'DatabaseRemoved'; data: { reason: 'removed' | 'app-deleted'; platformEventTime?: string } }
+  | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: AutomationOffReason | 'domain-removed' } }
+  | { type: 'IssuanceCancelled'; data: { attempt: number; reason: AutomationOffReason } };
+
+/** Automation went off: an app's ACM for its domains, or enhanced certificates for a database. */
+export type AutomationOffReason = 'acm-disabled' | 'enhanced-certificates-disabled';
 
 export type AppEvent =
   | { type: 'AcmEnabled'; data: Record<string, never> }
   | { type: 'AcmDisabled'; data: { because: 'requested' | 'certificate-uploaded' | 'certificate-removed' } }
   | { type: 'DomainAttached'; data: { hostname: string } }
   | { type: 'DomainDetached'; data: { hostname: string } }
+  | { type: 'DatabaseAttached'; data: { database: string; hostname: string; port: number } }
+  | { type: 'DatabaseDetached'; data: { database: string } }
   | { type: 'CertificateUploaded'; data: { certificateArn: string; info: CertificateInfo } }
   | { type: 'CertificateReplaced'; data: { certificateArn: string; info: CertificateInfo } }
   | { type: 'UploadedCertificateRemoved'; data: { name: string; certificateArn: string } }
@@ -100,9 +132,12 @@ export type AppEvent =
 export type ClaimEvent = { type: 'HostnameClaimed'; data: { app: string } } | { type: 'HostnameReleased'; data: { app: string } };
 
 /** The platform's EventBridge `detail-type`s this service acts on. */
-export const PLATFORM_EVENT_TYPES = ['DomainAdded', 'DomainRemoved', 'AppDeleted'] as const;
+export const PLATFORM_EVENT_TYPES = ['DomainAdded', 'DomainRemoved', 'AppDeleted', 'DatabaseAdded', 'DatabaseRemoved'] as const;
 
-export type ReceiptEvent = { type: 'PlatformEventReceived'; data: { detailType: string; app: string; hostname?: string } };
+export type ReceiptEvent = {
+  type: 'PlatformEventReceived';
+  data: { detailType: string; app: string; hostname?: string; database?: string };
+};
 
 /** A rate-limit bucket's stream: every event carries the bucket's whole state (its GCRA instant); its correlationId names who spent. */
 export type BucketEvent =

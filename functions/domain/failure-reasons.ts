@@ -53,6 +53,11 @@ export const REASONS = {
     meaning: 'The DNS provider did not answer (SERVFAIL or timeout)',
     whatToDo: 'We will keep trying; if this lasts, ask your DNS provider.',
   },
+  DNS_CHALLENGE_NOT_VISIBLE: {
+    retried: true,
+    meaning: "The DNS-01 TXT record is not (yet) what the platform's zone answers",
+    whatToDo: "We will try again; if it lasts, an operator must check the platform's DNS zone and its servers.",
+  },
   CAA_UNSUPPORTED: {
     retried: true,
     meaning: 'The DNS provider cannot answer CAA queries, so no CA may issue',
@@ -100,6 +105,14 @@ export function failure(reason: FailureReason, whatHappened: string, whatToDo: s
 /** A cause with no reason code: retried unless it is known that asking again cannot help. */
 export function unexplained(message: string, retryable = true): Failure {
   return { retryable, message };
+}
+
+/** The CA's chains lead to no root clients trust: `verify-full` would fail, so nothing is installed. */
+export function untrustedChains(hostname: string): Failure {
+  return unexplained(
+    `The certificate authority's chains for ${hostname} lead to no publicly trusted root, so clients could not verify it; nothing was installed.`,
+    false,
+  );
 }
 
 /** Anything a step did not foresee (a bug, a timeout, an outage) is retried: the next try may pass. */

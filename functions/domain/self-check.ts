@@ -1,5 +1,6 @@
-// Our own look at the HTTP-01 challenge URL before the CA looks: a failed CA
-// validation costs rate-limit budget, a failed self-check costs nothing.
+// Our own look at the challenge before the CA looks (the HTTP-01 URL, or the DNS-01
+// TXT record): a failed CA validation costs rate-limit budget, a failed self-check costs nothing.
+import type { LookupFailure } from './dns-check.ts';
 import { failure, type Failure } from './failure-reasons.ts';
 
 export interface ChallengeResponse {
@@ -39,6 +40,21 @@ export function stoppedResolving(hostname: string): SelfCheckVerdict {
 /** Nothing answered at the address DNS gives (refused, reset, timed out). */
 export function challengeUnanswered(hostname: string, cause: string): SelfCheckVerdict {
   return refused(failure('DNS_INCORRECT', `${hostname} did not answer the challenge: ${cause}.`));
+}
+
+export type TxtLookup = { values: string[] } | { failure: LookupFailure };
+
+/** DNS-01: the resolver the CA uses must already answer `record` with the value we published. */
+export function judgeDnsChallenge(record: string, expected: string, lookup: TxtLookup): SelfCheckVerdict {
+  if ('values' in lookup && lookup.values.includes(expected)) return { passed: true };
+  const seen =
+    'failure' in lookup
+      ? `the lookup failed (${lookup.failure})`
+      : lookup.values.length === 0
+        ? 'it has no TXT record'
+        : `it holds ${lookup.values.map((value) => `"${value}"`).join(', ')} instead`;
+  const reason = 'failure' in lookup && lookup.failure === 'TIMEOUT' ? 'DNS_TIMEOUT' : 'DNS_CHALLENGE_NOT_VISIBLE';
+  return refused(failure(reason, `The DNS-01 answer is not visible at ${record}: ${seen}.`));
 }
 
 function refused(verdict: Failure): SelfCheckVerdict {

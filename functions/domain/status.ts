@@ -31,40 +31,65 @@ export interface DomainStatus {
   rateLimitPredicted?: boolean;
 }
 
-/** Undefined when the domain is not (or no longer) managed. */
-export function domainStatus(state: DomainState): DomainStatus | undefined {
+/** A database's certificate: a domain's status words, plus Disabled (enhanced certificates off). */
+export type DatabaseStatusWord = StatusWord | 'Disabled';
+
+/** A database's row in the status projection: the fields of a domain's, and the database it is for. */
+export interface DatabaseCertificateRow extends Omit<DomainStatus, 'status' | 'dnsTarget'> {
+  status: DatabaseStatusWord;
+  database: string;
+  port: number;
+  enabled: boolean;
+  servedRoot?: string;
+  availableRoots: string[];
+}
+
+/** One row of the status projection, per (app, hostname). */
+export type StatusRow = DomainStatus | DatabaseCertificateRow;
+
+export const isDatabaseRow = (row: StatusRow): row is DatabaseCertificateRow => 'database' in row;
+
+/** Undefined when the hostname is not (or no longer) managed. */
+export function certificateStatus(state: DomainState): StatusRow | undefined {
   if (!state.domain || state.removed || !state.updatedAt) return undefined;
+  const { hostname, dnsTarget = '', database } = state.domain;
   const base = {
-    hostname: state.domain.hostname,
-    dnsTarget: state.domain.dnsTarget,
+    hostname,
     lastUpdated: state.updatedAt,
     ...(state.certificate && certificateDates(state.certificate)),
     ...(state.failingSince && { failingSince: state.failingSince }),
   };
-  const attempt = state.attempt;
-  if (state.automationOff) {
-    return { ...base, status: 'Waiting', message: 'Automated certificates are off for this app; enable them to issue again.' };
+  if (!database) {
+    if (state.automationOff) {
+      return { ...base, dnsTarget, status: 'Waiting', message: 'Automated certificates are off for this app; enable them to issue again.' };
+    }
+    return { ...base, dnsTarget, ...attemptStatus(state) };
   }
-  if (!attempt) return { ...base, status: 'Waiting' };
+  const { servedRoot, availableRoots = [] } = state.certificate ?? {};
+  const row = { ...base, database: database.name, port: database.port, enabled: !state.automationOff, availableRoots };
+  if (state.automationOff) {
+    return { ...row, status: 'Disabled', message: 'Enhanced certificates are off: the database serves its platform-signed certificate.' };
+  }
+  return { ...row, ...(servedRoot && { servedRoot }), ...attemptStatus(state) };
+}
+
+/** Where the current attempt stands, in the status words people read. */
+function attemptStatus(
+  state: DomainState,
+): Pick<DomainStatus, 'status' | 'reason' | 'message' | 'rateLimitedUntil' | 'rateLimitPredicted'> {
+  const attempt = state.attempt;
+  if (!attempt) return { status: 'Waiting' };
   if (attempt.failure) {
     const { reason, message, final, rateLimitedUntil } = attempt.failure;
-    return {
-      ...base,
-      status: final ? 'Failed' : 'Failing',
-      ...(reason && { reason }),
-      message,
-      ...(rateLimitedUntil && { rateLimitedUntil }),
-    };
+    return { status: final ? 'Failed' : 'Failing', ...(reason && { reason }), message, ...(rateLimitedUntil && { rateLimitedUntil }) };
   }
   // A renewal in flight keeps the certificate that is serving as the status.
-  if (state.certificate && (attempt.stage === 'installed' || attempt.trigger === 'renewal')) {
-    return { ...base, status: 'Cert Issued' };
-  }
+  if (state.certificate && (attempt.stage === 'installed' || attempt.trigger === 'renewal')) return { status: 'Cert Issued' };
   if (attempt.deferral && !attempt.closed) {
     const { until, message } = attempt.deferral;
-    return { ...base, status: 'Waiting', reason: 'RATE_LIMITED', message, rateLimitedUntil: until, rateLimitPredicted: true };
+    return { status: 'Waiting', reason: 'RATE_LIMITED', message, rateLimitedUntil: until, rateLimitPredicted: true };
   }
-  return { ...base, status: attempt.stage === 'requested' ? 'In Progress' : 'DNS Verified' };
+  return { status: attempt.stage === 'requested' ? 'In Progress' : 'DNS Verified' };
 }
 
 function certificateDates(certificate: NonNullable<DomainState['certificate']>) {

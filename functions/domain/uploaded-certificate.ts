@@ -275,6 +275,26 @@ function trustedRoots(pems: readonly string[]): X509Certificate[] {
   return roots;
 }
 
+/** The PEM of each trusted root with one of these common names. */
+export function trustedRootsNamed(names: readonly string[], trustedRootsPem: readonly string[]): string[] {
+  return trustedRoots(trustedRootsPem)
+    .filter((root) => names.includes(commonNameOf(root)))
+    .map((root) => root.toString());
+}
+
+const commonNameOf = (certificate: X509Certificate) => viewOf(certificate).subjectName.getField('CN')[0] ?? certificate.subject;
+
+/** The trusted root a chain (PEM, leaf first) leads to, as PEM and by its common name; undefined when it leads to none. */
+export function anchoringRoot(chainPem: string, trustedRootsPem: readonly string[], now: Date): { name: string; pem: string } | undefined {
+  const chain = x509.PemConverter.decode(chainPem).map((der) => new X509Certificate(Buffer.from(der)));
+  const roots = trustedRoots(trustedRootsPem);
+  if (!chainsToTrustedRoot(chain, roots, now)) return undefined;
+  const root = roots.find((candidate) =>
+    chain.some((certificate) => certificate.raw.equals(candidate.raw) || isIssuedBy(certificate, candidate)),
+  );
+  return root && { name: commonNameOf(root), pem: root.toString() };
+}
+
 /**
  * Walks up from the leaf: trusted once a certificate is itself a trusted root or is
  * signed by one, every certificate below it being in its validity period and every

@@ -6,6 +6,8 @@ import type { LimitName, Limits } from '../domain/rate-limits.ts';
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 /** Google's public resolver: DNS is checked the way the CA and the world see it. */
 export const DEFAULT_RESOLVER = '8.8.8.8';
+/** Databases' secrets are `<prefix><app>/<database>`; the host policy and the grants are scoped to the prefix. */
+export const DEFAULT_DATABASE_SECRET_PREFIX = 'acm-automation/databases/';
 
 export interface Config {
   eventsTable: string;
@@ -27,6 +29,10 @@ export interface Config {
   eventBusName?: string;
   /** Set only for the authorizer: the secret API tokens are signed with. */
   apiTokenSecretId?: string;
+  /** Set only for the functions that publish DNS-01 answers: the Route 53 zone of databases' hostnames. */
+  databaseZoneId?: string;
+  /** Where databases' certificates are kept (Secrets Manager names start with it). */
+  databaseSecretPrefix: string;
   settings: Omit<Settings, 'trustedRootsPem'>;
 }
 
@@ -47,6 +53,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     stateMachineArn: env.STATE_MACHINE_ARN,
     eventBusName: env.EVENT_BUS_NAME,
     apiTokenSecretId: env.API_TOKEN_SECRET_ARN,
+    databaseZoneId: env.DATABASE_HOSTED_ZONE_ID || undefined,
+    databaseSecretPrefix: env.DATABASE_SECRET_PREFIX || DEFAULT_DATABASE_SECRET_PREFIX,
     settings: {
       retryPolicy: {
         failingWindowMs: seconds('FAILING_WINDOW_SECONDS', defaults.retryPolicy.failingWindowMs),
@@ -59,6 +67,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       renewalJitterSeconds: number(env, 'RENEWAL_JITTER_SECONDS', defaults.renewalJitterSeconds),
       caaIssuerDomainNames: env.CAA_ISSUER_DOMAIN_NAMES === undefined ? defaults.caaIssuerDomainNames : list(env.CAA_ISSUER_DOMAIN_NAMES),
       rateLimits: rateLimits(env.RATE_LIMITS, defaults.rateLimits),
+      databaseHostSuffix: env.DATABASE_HOST_SUFFIX ?? defaults.databaseHostSuffix,
+      databaseRootCertPath: env.DATABASE_ROOT_CERT_PATH ?? defaults.databaseRootCertPath,
     },
   };
 }

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsManagerAccountKey } from '../adapters/acme/account-key.ts';
@@ -11,7 +12,9 @@ import { AcmeCertificateAuthority } from '../adapters/acme/acme-ca.ts';
 import { AcmCertificateStore } from '../adapters/certificates/acm-certificate-store.ts';
 import { DynamoDbChallengeStore } from '../adapters/challenges/dynamodb-challenge-store.ts';
 import { HttpChallengeProbe } from '../adapters/challenges/http-challenge-probe.ts';
+import { SecretsManagerDatabaseServers } from '../adapters/databases/secrets-manager-database-servers.ts';
 import { DnsResolver } from '../adapters/dns/dns-resolver.ts';
+import { Route53DnsChallengeZone } from '../adapters/dns/route53-dns-challenge-zone.ts';
 import { DynamoDbEventStore } from '../adapters/event-store/dynamodb-event-store.ts';
 import { EventBridgeNotifications } from '../adapters/notifications/eventbridge-notifications.ts';
 import { SecretsManagerSecret } from '../adapters/secrets/secrets-manager-secret.ts';
@@ -30,6 +33,15 @@ export const statuses: Builder<Ports['statuses']> = (config, dynamodb) => new Dy
 export const challenges: Builder<Ports['challenges']> = (config, dynamodb) =>
   new DynamoDbChallengeStore(dynamodb(), config.challengesTable);
 export const challengeProbe: Builder<Ports['challengeProbe']> = (config) => new HttpChallengeProbe(config.httpChallengePort);
+export const dnsChallenges: Builder<Ports['dnsChallenges']> = (config) =>
+  new Route53DnsChallengeZone(new Route53Client({}), setFor('DATABASE_HOSTED_ZONE_ID', config.databaseZoneId));
+export const databases: Builder<Ports['databases']> = (config) =>
+  new SecretsManagerDatabaseServers(
+    new SecretsManagerClient({}),
+    new EventBridgeClient({}),
+    config.eventBusName,
+    config.databaseSecretPrefix,
+  );
 export const dns: Builder<Ports['dns']> = (config) => new DnsResolver(config.dnsResolver, config.dnsDeadlineMs);
 export const ca: Builder<Ports['ca']> = (config) =>
   new AcmeCertificateAuthority({

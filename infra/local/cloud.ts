@@ -1,14 +1,16 @@
 // The embedded local cloud: DynamoDB Local, Pebble, a DNS zone, the edge router,
-// the API and the issuance workflow, all on 127.0.0.1, all running the definitions
+// the API, the issuance workflow and PostgreSQL database hosts, all on 127.0.0.1, all running the definitions
 // the CDK stack synthesizes and the handler files Lambda runs.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
+import { LocalDatabaseServers } from '../../functions/adapters/databases/local-database-servers.ts';
+import { databaseHostname } from '../../functions/domain/database.ts';
 import { LocalNotifications } from '../../functions/adapters/notifications/local-notifications.ts';
 import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
 import { DEFAULT_SETTINGS, type Ports, type Settings } from '../../functions/application/ports.ts';
@@ -22,6 +24,7 @@ import { loadApiDispatcher, startApiServer, type ApiDispatcher, type LocalServer
 import { startDnsServer, type DnsServer } from './dns-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startPebble, type Pebble } from './pebble.ts';
+import { createPlatformCa, startPostgresCluster, type PlatformCa, type PostgresCluster } from './postgres.ts';
 import { localClientConfig, localPorts } from './local-ports.ts';
 import { freePort } from './ports.ts';
 import { startRouter, type Router } from './router.ts';
@@ -30,6 +33,8 @@ import { synthesize } from './synthesized.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const LOCAL_DNS_TARGET_SUFFIX = 'edge.localcloud.test';
+/** Databases' hostnames: `<database>.<app>.db.localcloud.test`, in the local DNS zone. */
+export const LOCAL_DATABASE_HOST_SUFFIX = 'db.localcloud.test';
 export const LOCAL_PLATFORM_EVENTS_PATH = '/local/platform-events';
 /** Where apps pointed before: a CNAME ending here is CNAME_TARGET_INCORRECT. */
 export const LOCAL_LEGACY_TARGET_SUFFIX = 'legacy.localcloud.test';
@@ -76,8 +81,12 @@ export interface LocalCloud {
   dataDir: string;
   /** Where the local cloud installs certificates (ACM's stand-in). */
   certificates: LocalCertificateStore;
-  /** Pebble's issuing root, written where `curl --cacert` can read it. */
+  /** Pebble's issuing roots (the default one and the alternate), written where `curl --cacert` and `sslrootcert=` can read them. */
   pebbleRootFile: string;
+  /** The platform's own CA, which signs the certificate a database serves before (and after) enhanced certificates. */
+  platformCa: PlatformCa;
+  /** The platform's part: starts a PostgreSQL for the app's database, then tells the service (DatabaseAdded). */
+  addDatabase(app: string, database: string): Promise<PostgresCluster>;
   /** Bearer tokens signed with this run's secret: all apps, or the apps named. */
   tokens: { operator: string; forApps(...apps: string[]): string };
   stop(): Promise<void>;
@@ -88,6 +97,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   // Pebble and DynamoDB Local start empty: certificates from an earlier run chain to a root that is gone.
   await rm(join(dataDir, 'certificates'), { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // The database servers run as the postgres user, who must pass through (not list) this folder;
+  // what is secret inside is 0600 or in 0700 folders of its own.
+  await chmod(dataDir, 0o711);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(`stopping: ${String(error)}`));
@@ -109,7 +121,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     let synthesized: ReturnType<typeof synthesize>;
     try {
       // Synthesis is CPU work in this process: do it while the Java and Go children boot.
-      synthesized = synthesize(LOCAL_DNS_TARGET_SUFFIX);
+      synthesized = synthesize(LOCAL_DNS_TARGET_SUFFIX, LOCAL_DATABASE_HOST_SUFFIX);
     } finally {
       // Whatever happened, every child that started gets stopped.
       for (const started of await starting) if (started.status === 'fulfilled') stops.push(() => started.value.stop());
@@ -134,8 +146,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // Tokens are signed with a secret made for this run; uploads may chain to this run's Pebble.
     const apiTokenSecret = randomBytes(32).toString('base64url');
     const pebbleRootFile = join(dataDir, 'pebble-root.pem');
-    const pebbleRootPem = await pebble.rootCertificatePem();
-    await writeFile(pebbleRootFile, pebbleRootPem);
+    const pebbleRootsPem = await pebble.rootCertificatesPem();
+    await writeFile(pebbleRootFile, pebbleRootsPem.join(''));
+    const platformCa = await createPlatformCa(join(dataDir, 'platform-ca'));
+    const clusters = new Map<string, PostgresCluster>();
+    stops.push(async () => {
+      await Promise.all([...clusters.values()].map((cluster) => cluster.stop()));
+    });
+    const clusterKey = (app: string, database: string) => `${app}/${database}`;
 
     const taskHandlers: Record<string, TaskHandler> = {};
     const workflows = new LocalWorkflows({
@@ -156,13 +174,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         pollMinMs: LOCAL_ACME_POLL_MS,
         ...(options.acmeProfile && { profile: options.acmeProfile }),
       },
-      dns: { server: dns.address, deadlineMs: LOCAL_DNS_DEADLINE_MS },
+      dns: { server: dns.address, deadlineMs: LOCAL_DNS_DEADLINE_MS, zone: dns.zone },
       httpChallengePort: routerHttpPort,
       certificates,
+      databases: new LocalDatabaseServers(({ app, database }) => clusters.get(clusterKey(app, database))),
       workflows,
       notifications,
       apiTokenSecret,
-      settings: localSettings(options.settings, pebbleRootPem, rateLimits),
+      settings: localSettings(options.settings, pebbleRootsPem, rateLimits, pebbleRootFile),
     });
     // A profile the CA does not offer is a configuration error: said now, not by a failed order later.
     await ports.ca.checkConfiguration();
@@ -197,6 +216,24 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const router = await startRouter({ dispatch, certificates, httpPort: routerHttpPort, httpsPort: options.routerHttpsPort ?? 0 });
     stops.push(() => router.close());
 
+    const addDatabase = async (app: string, database: string) => {
+      const key = clusterKey(app, database);
+      const hostname = databaseHostname(app, database, LOCAL_DATABASE_HOST_SUFFIX);
+      const cluster =
+        clusters.get(key) ??
+        (await startPostgresCluster({
+          dir: join(dataDir, 'postgres', `${app}-${database}`),
+          hostname,
+          database,
+          user: database,
+          platformCa,
+        }));
+      clusters.set(key, cluster);
+      dns.zone.set(hostname, 'A', [cluster.host]);
+      await firePlatformEvent('DatabaseAdded', { eventId: `local-database-${key}`, app, database, port: cluster.port });
+      return cluster;
+    };
+
     const stopOnExit = () => void stopAll();
     process.once('beforeExit', stopOnExit);
     return {
@@ -215,6 +252,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       certificates,
       dataDir,
       pebbleRootFile,
+      platformCa,
+      addDatabase,
       tokens: {
         operator: signToken({ sub: 'operator', apps: '*' }, apiTokenSecret),
         forApps: (...apps) => signToken({ sub: `owner of ${apps.join(', ')}`, apps }, apiTokenSecret),
@@ -250,7 +289,7 @@ async function startProjector(dynamodb: DynamoDbLocal, eventsTable: string, proj
 }
 
 /** The local settings: production's, with this machine's DNS names and no renewal jitter, then the caller's. */
-function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootPem: string, rateLimits: Limits): Settings {
+function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootsPem: string[], rateLimits: Limits, rootFile: string): Settings {
   return {
     ...DEFAULT_SETTINGS,
     rateLimits,
@@ -258,7 +297,11 @@ function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootPem: 
     legacyTargetSuffixes: [LOCAL_LEGACY_TARGET_SUFFIX],
     renewalJitterSeconds: overrides?.renewalJitterSeconds ?? 0,
     retryPolicy: { ...DEFAULT_SETTINGS.retryPolicy, ...overrides?.retryPolicy },
-    trustedRootsPem: [...tls.rootCertificates, pebbleRootPem],
+    trustedRootsPem: [...tls.rootCertificates, ...pebbleRootsPem],
+    databaseHostSuffix: LOCAL_DATABASE_HOST_SUFFIX,
+    // Pebble's roots stand in for the system's public ones; the system resolver does not know the local zone.
+    databaseRootCertPath: rootFile,
+    databaseHostAddress: '127.0.0.1',
   };
 }
 

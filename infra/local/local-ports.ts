@@ -8,7 +8,9 @@ import { AcmeCertificateAuthority } from '../../functions/adapters/acme/acme-ca.
 import type { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
 import { DynamoDbChallengeStore } from '../../functions/adapters/challenges/dynamodb-challenge-store.ts';
 import { HttpChallengeProbe } from '../../functions/adapters/challenges/http-challenge-probe.ts';
+import type { DatabaseServers } from '../../functions/adapters/databases/database-servers.ts';
 import { DnsResolver } from '../../functions/adapters/dns/dns-resolver.ts';
+import { LocalDnsChallengeZone, type TxtRecords } from '../../functions/adapters/dns/local-dns-challenge-zone.ts';
 import { DynamoDbEventStore } from '../../functions/adapters/event-store/dynamodb-event-store.ts';
 import type { Notifications } from '../../functions/adapters/notifications/notifications.ts';
 import { DynamoDbStatusStore } from '../../functions/adapters/status/dynamodb-status-store.ts';
@@ -24,10 +26,12 @@ export interface LocalPortsConfig {
   dynamodbEndpoint: string;
   tables: { events: string; status: string; challenges: string };
   acme: { directoryUrl: string; directoryTlsCaPem: string; accountKeyFile: string; pollMinMs: number; profile?: string };
-  dns: { server: string; deadlineMs: number };
+  /** `zone`: the local DNS server's, where DNS-01 answers go (the platform's zone in AWS). */
+  dns: { server: string; deadlineMs: number; zone: TxtRecords };
   /** Where the router answers HTTP-01, which Pebble validates on. */
   httpChallengePort: number;
   certificates: LocalCertificateStore;
+  databases: DatabaseServers;
   workflows: Workflows;
   notifications: Notifications;
   apiTokenSecret: string;
@@ -43,6 +47,7 @@ export function localPorts(config: LocalPortsConfig): Ports {
     challenges: new DynamoDbChallengeStore(dynamodb, config.tables.challenges),
     challengeProbe: new HttpChallengeProbe(config.httpChallengePort),
     dns: new DnsResolver(config.dns.server, config.dns.deadlineMs),
+    dnsChallenges: new LocalDnsChallengeZone(config.dns.zone),
     ca: new AcmeCertificateAuthority({
       directoryUrl: config.acme.directoryUrl,
       accountKey: new FileAccountKey(config.acme.accountKeyFile),
@@ -51,6 +56,7 @@ export function localPorts(config: LocalPortsConfig): Ports {
       ...(config.acme.profile && { profile: config.acme.profile }),
     }),
     certificates: config.certificates,
+    databases: config.databases,
     workflows: config.workflows,
     notifications: config.notifications,
     apiTokenSecret: { value: async () => config.apiTokenSecret },

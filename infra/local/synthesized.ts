@@ -19,10 +19,13 @@ export interface Synthesized {
   tables: Record<string, Omit<CreateTableCommandInput, 'TableName'>>;
 }
 
-export function synthesize(dnsTargetSuffix = 'edge.localcloud.test'): Synthesized {
+/** The local zone has no Route 53 id: the stack only needs one to scope its grant. */
+const LOCAL_HOSTED_ZONE_ID = 'ZLOCALCLOUD';
+
+export function synthesize(dnsTargetSuffix = 'edge.localcloud.test', databaseHostSuffix = 'db.localcloud.test'): Synthesized {
   // No bundling: the local cloud imports the handler files themselves.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  new CertificateAutomationStack(app, STACK_NAME, { dnsTargetSuffix });
+  new CertificateAutomationStack(app, STACK_NAME, { dnsTargetSuffix, databaseHostSuffix, databaseHostedZoneId: LOCAL_HOSTED_ZONE_ID });
   const template = app.synth().getStackByName(STACK_NAME).template as Synthesized['template'];
   const resources = Object.entries(template.Resources);
   const [, machine] = resources.find(([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine') ?? [];

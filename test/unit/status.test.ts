@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fold } from '../../functions/domain/certificate-decider.ts';
-import { domainStatus, sweepDueAt } from '../../functions/domain/status.ts';
+import { certificateStatus, sweepDueAt } from '../../functions/domain/status.ts';
 import { added, dnsVerified, failed, installed, orderCreated, requested } from './given.ts';
 
-const statusAfter = (...histories: Parameters<typeof fold>[0][]) => domainStatus(fold(histories.flatMap((history) => [...history])));
+const statusAfter = (...histories: Parameters<typeof fold>[0][]) => certificateStatus(fold(histories.flatMap((history) => [...history])));
 
 test('the status words follow the workflow', () => {
   assert.equal(statusAfter([added])?.status, 'Waiting');
@@ -45,7 +45,7 @@ test('an order the ledger holds back is Waiting, RATE_LIMITED, predicted, until 
     bucket: 'acct',
     message: 'waits',
   } as const;
-  const status = domainStatus(fold([added, requested(1), dnsVerified(1), { type: 'OrderDeferred', data: deferral }]));
+  const status = certificateStatus(fold([added, requested(1), dnsVerified(1), { type: 'OrderDeferred', data: deferral }]));
   assert.deepEqual(
     [status?.status, status?.reason, status?.rateLimitedUntil, status?.rateLimitPredicted, status?.message],
     ['Waiting', 'RATE_LIMITED', deferral.until, true, 'waits'],

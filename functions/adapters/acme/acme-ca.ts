@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import acme from 'acme-client';
 import { ACME_ERROR_PREFIX, type AcmeProblem } from '../../domain/acme-problem.ts';
-import type { IssuedCertificate } from '../../domain/events.ts';
+import type { ChallengeType, IssuedCertificate } from '../../domain/events.ts';
 import { ariCertificateId } from '../../domain/renewal.ts';
 import type { AccountKeyStore } from './account-key.ts';
 import {
@@ -46,7 +46,8 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     return this.call(async (client) => client.getAccountUrl());
   }
 
-  createOrder(hostname: string, replaces?: string): Promise<CreatedOrder> {
+  createOrder(hostname: string, options: { challengeType?: ChallengeType; replaces?: string } = {}): Promise<CreatedOrder> {
+    const { challengeType = 'http-01', replaces } = options;
     return this.call(async (client) => {
       // acme-client passes fields it does not know through to newOrder.
       const profile = await this.offeredProfile();
@@ -57,13 +58,14 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       } as acme.Order;
       const order = await client.createOrder(request);
       const [authorization] = await client.getAuthorizations(order);
-      const challenge = authorization?.challenges.find((candidate) => candidate.type === 'http-01');
-      if (!authorization || !challenge) throw new Error(`the CA offered no http-01 challenge for ${hostname}`);
+      const challenge = authorization?.challenges.find((candidate) => candidate.type === challengeType);
+      if (!authorization || !challenge) throw new Error(`the CA offered no ${challengeType} challenge for ${hostname}`);
       return {
         orderUrl: order.url,
         authorizationUrl: authorization.url,
         challengeUrl: challenge.url,
         token: challenge.token,
+        ...(challengeType !== 'http-01' && { challengeType }),
         authorizationStatus: authorization.status,
       };
     });
@@ -119,8 +121,8 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     return this.directoryDocument;
   }
 
-  async keyAuthorization(token: string): Promise<string> {
-    return (await this.acmeClient()).getChallengeKeyAuthorization({ type: 'http-01', token, url: '', status: 'pending' });
+  async keyAuthorization(token: string, challengeType: ChallengeType = 'http-01'): Promise<string> {
+    return (await this.acmeClient()).getChallengeKeyAuthorization({ type: challengeType, token, url: '', status: 'pending' });
   }
 
   askToValidate(challengeUrl: string): Promise<void> {
@@ -129,11 +131,11 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     });
   }
 
-  authorization(authorizationUrl: string): Promise<AuthorizationState> {
+  authorization(authorizationUrl: string, challengeType: ChallengeType = 'http-01'): Promise<AuthorizationState> {
     return this.call(async (client) => {
       const [authorization] = await client.getAuthorizations({ authorizations: [authorizationUrl] } as acme.Order);
       if (!authorization) throw new Error(`authorization ${authorizationUrl} not found`);
-      const challenge = authorization.challenges.find((candidate) => candidate.type === 'http-01');
+      const challenge = authorization.challenges.find((candidate) => candidate.type === challengeType);
       const failed = authorization.challenges.find((candidate) => candidate.error);
       return {
         status: authorization.status,
@@ -153,8 +155,8 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       );
       order = await client.finalizeOrder(order, csr);
       if (order.status !== 'valid') order = await client.waitForValidStatus(order);
-      const chainPem = await client.getCertificate(order);
-      return { chainPem, privateKeyPem: privateKey.toString(), certificate: describeLeaf(chainPem) };
+      const { chainPem, alternateChainPems } = await downloadChains(client, order);
+      return { chainPem, alternateChainPems, privateKeyPem: privateKey.toString(), certificate: describeLeaf(chainPem) };
     });
   }
 
@@ -199,6 +201,24 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     });
     await this.account;
   }
+}
+
+/**
+ * The default chain and the alternates its `Link: rel="alternate"` headers name (RFC 8555 §7.4.2).
+ * acme-client only picks one chain by issuer name; a database needs every one, to rotate between them.
+ */
+async function downloadChains(client: acme.Client, order: acme.Order): Promise<{ chainPem: string; alternateChainPems: string[] }> {
+  type Answer = { headers: Record<string, unknown>; data: unknown };
+  const api = (client as unknown as { api: { apiRequest(url: string, payload: null, statuses: number[]): Promise<Answer> } }).api;
+  const download = (url: string) => api.apiRequest(url, null, [200]);
+  const answer = await download(order.certificate!);
+  const links = [answer.headers.link ?? []].flat().map(String);
+  const alternates = links
+    .flatMap((header) => header.split(/,(?=\s*<)/))
+    .map((link) => /^\s*<([^>]+)>\s*;.*rel="?alternate"?/.exec(link)?.[1])
+    .filter((url): url is string => url !== undefined);
+  const alternateChainPems = await Promise.all(alternates.map(async (url) => String((await download(url)).data)));
+  return { chainPem: String(answer.data), alternateChainPems };
 }
 
 function describeLeaf(chainPem: string): IssuedCertificate {

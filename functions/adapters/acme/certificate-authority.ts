@@ -1,7 +1,7 @@
 // The port to the certificate authority (ACME, RFC 8555): one short call per method;
 // waiting and retrying belong to the state machine. Key and CSR handling sit behind it.
 import type { AcmeProblem } from '../../domain/acme-problem.ts';
-import type { IssuedCertificate, Order } from '../../domain/events.ts';
+import type { ChallengeType, IssuedCertificate, Order } from '../../domain/events.ts';
 
 export interface CreatedOrder extends Order {
   /** `valid` when the CA reuses an authorization it already holds: no challenge to answer. */
@@ -10,7 +10,7 @@ export interface CreatedOrder extends Order {
 
 export interface AuthorizationState {
   status: string;
-  /** The http-01 challenge's own status: only a `pending` one may be asked to validate. */
+  /** The challenge's own status: only a `pending` one may be asked to validate. */
   challengeStatus: string;
   /** The challenge's error when the CA could not validate. */
   problem?: AcmeProblem;
@@ -19,6 +19,8 @@ export interface AuthorizationState {
 /** A certificate fresh from the CA with the key it was requested with: the key goes straight to the certificate store. */
 export interface Issuance {
   chainPem: string;
+  /** The same certificate with chains to other roots (ACME `Link: rel="alternate"`), when the CA offers them. */
+  alternateChainPems: string[];
   privateKeyPem: string;
   certificate: IssuedCertificate;
 }
@@ -34,15 +36,15 @@ export interface CertificateAuthority {
   /** The URL of the account we order with, registered on first use. */
   accountUrl(): Promise<string>;
   /** An ARI renewal names the certificate it replaces (RFC 9773 §5). */
-  createOrder(hostname: string, replaces?: string): Promise<CreatedOrder>;
+  createOrder(hostname: string, options?: { challengeType?: ChallengeType; replaces?: string }): Promise<CreatedOrder>;
   /** Refuses a configuration the CA cannot serve (a profile it does not offer), before any order. */
   checkConfiguration(): Promise<void>;
   /** The CA's renewal window for a certificate; undefined when the CA offers no ARI. Needs no account. */
   renewalInfo(ariId: string): Promise<RenewalInformation | undefined>;
-  /** What the challenge URL must answer: the token bound to our account key. */
-  keyAuthorization(token: string): Promise<string>;
+  /** What the challenge must answer: the token bound to our account key (for DNS-01, its digest, the TXT value). */
+  keyAuthorization(token: string, challengeType?: ChallengeType): Promise<string>;
   askToValidate(challengeUrl: string): Promise<void>;
-  authorization(authorizationUrl: string): Promise<AuthorizationState>;
+  authorization(authorizationUrl: string, challengeType?: ChallengeType): Promise<AuthorizationState>;
   /** Makes a key and a CSR for the name, finalizes the order with them and downloads the chain (leaf first). */
   issue(orderUrl: string, hostname: string): Promise<Issuance>;
 }

@@ -4,6 +4,7 @@ import type { CaaRecord as NodeCaaRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import type { CaaLookup, CaaLookupFailure, CaaRecord } from '../../domain/caa.ts';
 import type { LookupFailure, Resolution } from '../../domain/dns-check.ts';
+import type { TxtLookup } from '../../domain/self-check.ts';
 import type { DnsLookup } from './dns-lookup.ts';
 
 const MAX_CNAME_HOPS = 8;
@@ -81,6 +82,15 @@ export class DnsResolver implements DnsLookup {
   }
 
   /** The CAA records a query for the name returns; none when it is empty or does not exist. Never rejects. */
+  async txt(name: string): Promise<TxtLookup> {
+    try {
+      return { values: (await this.lookup(() => this.resolver.resolveTxt(name))).map((strings) => strings.join('')) };
+    } catch (error) {
+      if (error instanceof LookupFailed) return error.failure === 'NODATA' ? { values: [] } : { failure: error.failure };
+      throw error;
+    }
+  }
+
   private async caaAt(name: string): Promise<NodeCaaRecord[] | Omit<CaaLookupFailure, 'name'>> {
     try {
       return await this.lookup(() => this.resolver.resolveCaa(name));

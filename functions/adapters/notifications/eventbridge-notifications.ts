@@ -2,7 +2,30 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { IssuanceFailingNotice, Notifications } from './notifications.ts';
 
-const NOTIFICATION_SOURCE = 'acm-automation';
+/** The `source` of every event this service puts on EventBridge. */
+export const EVENT_SOURCE = 'acm-automation';
+
+/** Puts one of this service's events on the bus (the default bus when unset). */
+export async function putServiceEvent(
+  client: EventBridgeClient,
+  eventBusName: string | undefined,
+  detailType: string,
+  detail: object,
+): Promise<void> {
+  const { FailedEntryCount, Entries } = await client.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: EVENT_SOURCE,
+          DetailType: detailType,
+          Detail: JSON.stringify(detail),
+          ...(eventBusName && { EventBusName: eventBusName }),
+        },
+      ],
+    }),
+  );
+  if (FailedEntryCount) throw new Error(`EventBridge refused ${detailType}: ${Entries?.[0]?.ErrorMessage ?? 'no reason given'}`);
+}
 
 export class EventBridgeNotifications implements Notifications {
   constructor(
@@ -10,19 +33,7 @@ export class EventBridgeNotifications implements Notifications {
     private readonly eventBusName: string | undefined,
   ) {}
 
-  async issuanceFailing(notice: IssuanceFailingNotice): Promise<void> {
-    const { FailedEntryCount, Entries } = await this.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: NOTIFICATION_SOURCE,
-            DetailType: 'CertificateIssuanceFailing',
-            Detail: JSON.stringify(notice),
-            ...(this.eventBusName && { EventBusName: this.eventBusName }),
-          },
-        ],
-      }),
-    );
-    if (FailedEntryCount) throw new Error(`EventBridge refused the notification: ${Entries?.[0]?.ErrorMessage ?? 'no reason given'}`);
+  issuanceFailing(notice: IssuanceFailingNotice): Promise<void> {
+    return putServiceEvent(this.client, this.eventBusName, 'CertificateIssuanceFailing', notice);
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DomainStatus } from '../../domain/status.ts';
+import type { StatusRow } from '../../domain/status.ts';
 import type { StatusStore } from './status-store.ts';
 
 /** The sweep's sparse index (the stack defines it): rows with a `dueAt` only, spread over shards. */
@@ -23,7 +23,7 @@ export class DynamoDbStatusStore implements StatusStore {
     private readonly tableName: string,
   ) {}
 
-  async save(app: string, status: DomainStatus, version: number, dueAt?: string): Promise<void> {
+  async save(app: string, status: StatusRow, version: number, dueAt?: string): Promise<void> {
     const due = dueAt && { dueAt, dueShard: dueShardOf(app, status.hostname) };
     try {
       await this.client.send(
@@ -54,7 +54,7 @@ export class DynamoDbStatusStore implements StatusStore {
     }
   }
 
-  async listApp(app: string): Promise<DomainStatus[]> {
+  async listApp(app: string): Promise<StatusRow[]> {
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -65,7 +65,7 @@ export class DynamoDbStatusStore implements StatusStore {
     return Items.map((item) => {
       // The sweep's own bookkeeping is not part of what people read.
       const { app: _app, version: _version, dueAt: _dueAt, dueShard: _dueShard, ...status } = unmarshall(item);
-      return status as DomainStatus;
+      return status as StatusRow;
     });
   }
 

@@ -1,11 +1,11 @@
-// The platform's events from EventBridge: DomainAdded, DomainRemoved, AppDeleted,
+// The platform's events from EventBridge: DomainAdded, DomainRemoved, AppDeleted, DatabaseAdded, DatabaseRemoved,
 // handled once and in any order (see the use case).
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { z } from 'zod';
-import type { AppPorts } from '../../application/apps.ts';
+import type { DatabasePorts } from '../../application/databases.ts';
 import { handlePlatformEvent, type PlatformEventOutcome } from '../../application/platform-events.ts';
-import { awsHandler, events, settings, workflows, certificates } from '../wire.ts';
+import { awsHandler, events, settings, workflows, certificates, databases } from '../wire.ts';
 
 /** The `detail` of the platform's events (documented in README). */
 export const PlatformEventDetail = z.object({
@@ -13,11 +13,13 @@ export const PlatformEventDetail = z.object({
   app: z.string().min(1),
   hostname: z.string().optional(),
   dnsTarget: z.string().optional(),
+  database: z.string().optional(),
+  port: z.number().int().min(1).max(65535).optional(),
   /** When it happened, to the millisecond; EventBridge's own `time` (seconds) otherwise. */
   occurredAt: z.iso.datetime().optional(),
 });
 
-export const createHandler = (ports: AppPorts) =>
+export const createHandler = (ports: DatabasePorts) =>
   middy(async (event: EventBridgeEvent<string, unknown>): Promise<PlatformEventOutcome> => {
     const parsed = PlatformEventDetail.safeParse(event.detail);
     const outcome: PlatformEventOutcome = parsed.success
@@ -26,6 +28,8 @@ export const createHandler = (ports: AppPorts) =>
           app: parsed.data.app,
           ...(parsed.data.hostname !== undefined && { hostname: parsed.data.hostname }),
           ...(parsed.data.dnsTarget && { dnsTarget: parsed.data.dnsTarget }),
+          ...(parsed.data.database !== undefined && { database: parsed.data.database }),
+          ...(parsed.data.port !== undefined && { port: parsed.data.port }),
         })
       : { dropped: `detail: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
     // A dropped event is not retried: operators read why.
@@ -36,4 +40,4 @@ export const createHandler = (ports: AppPorts) =>
     return outcome;
   });
 
-export const handler = awsHandler({ events, settings, workflows, certificates }, createHandler);
+export const handler = awsHandler({ events, settings, workflows, certificates, databases }, createHandler);

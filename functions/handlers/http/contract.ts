@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { FAILURE_REASONS, REASONS } from '../../domain/failure-reasons.ts';
 import { STATUS_WORDS, type DomainStatus as DomainStatusFields } from '../../domain/status.ts';
+import { DISABLE_WARNING, ROTATION_GUIDANCE } from '../../domain/database.ts';
 import type { CertificateInfo as CertificateInfoFields } from '../../domain/uploaded-certificate.ts';
 import type { LimitsReport } from '../../application/ledger.ts';
 
@@ -16,9 +17,9 @@ export const UploadCertificateBody = z.object({
 });
 export const ReplaceCertificateBody = UploadCertificateBody.partial({ privateKey: true });
 
-const DomainStatus = z.object({
+/** What a domain's status and a database certificate's share. */
+const CertificateProgress = z.object({
   hostname: z.string(),
-  status: z.enum(STATUS_WORDS),
   reason: z
     .enum(FAILURE_REASONS)
     .optional()
@@ -30,8 +31,27 @@ const DomainStatus = z.object({
   rateLimitedUntil: Timestamp.optional(),
   renewsAt: Timestamp.optional(),
   failingSince: Timestamp.optional(),
+});
+const DomainStatus = CertificateProgress.extend({
+  status: z.enum(STATUS_WORDS),
   dnsTarget: z.string(),
 }) satisfies z.ZodType<DomainStatusFields>;
+export const DATABASE_STATUS_WORDS = [...STATUS_WORDS, 'Disabled'] as const;
+const DatabaseCertificateStatus = CertificateProgress.extend({
+  database: z.string(),
+  port: z.number().int(),
+  enabled: z.boolean(),
+  status: z.enum(DATABASE_STATUS_WORDS),
+  connectionUrl: z.string().meta({ description: "sslmode=verify-full against the public roots; credentials are the platform's" }),
+  previousConnectionUrl: z.string().meta({ description: 'The sslmode=require URL, which stays valid' }),
+  servedRoot: z.string().optional().meta({ description: 'The root whose chain the database serves' }),
+  availableRoots: z.array(z.string()).meta({ description: 'Every root the CA offered a chain to' }),
+  sslConnections: z.array(
+    z.object({ datname: z.string(), usename: z.string(), clientAddr: z.string(), version: z.string(), cipher: z.string() }),
+  ),
+});
+const Database = z.object({ database: z.string(), hostname: z.string(), port: z.number().int() });
+export const RotateBody = z.object({ root: z.string().min(1).meta({ description: 'One of availableRoots' }) });
 const CertificateInfo = z.object({
   name: z.string(),
   managed: z.boolean(),
@@ -61,7 +81,7 @@ const Acm = z.object({ app: z.string(), enabled: z.boolean() });
 const TimelineEvent = z.object({ version: z.number().int(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
-export type HandlerGroup = 'domains' | 'acm' | 'certs' | 'challenge' | 'openapi' | 'ca';
+export type HandlerGroup = 'domains' | 'acm' | 'certs' | 'databases' | 'challenge' | 'openapi' | 'ca';
 
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -190,6 +210,58 @@ export const API_ROUTES: ApiRoute[] = [
     auth: true,
     summary: 'Remove a certificate; turns automated certificates off',
     success: { status: 202 },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/databases',
+    handler: 'databases',
+    auth: true,
+    summary: "List the app's databases",
+    success: { status: 200, schema: z.array(Database) },
+  },
+  {
+    method: 'POST',
+    resource: '/apps/{app}/databases/{database}/enhanced-certificates',
+    handler: 'databases',
+    auth: true,
+    summary: 'Enable enhanced certificates: a publicly trusted certificate for the database host, for sslmode=verify-full',
+    success: { status: 202, schema: DatabaseCertificateStatus },
+  },
+  {
+    method: 'DELETE',
+    resource: '/apps/{app}/databases/{database}/enhanced-certificates',
+    handler: 'databases',
+    auth: true,
+    summary: 'Disable enhanced certificates: the platform-signed certificate is served again',
+    success: {
+      status: 202,
+      schema: z.object({ database: z.string(), enabled: z.literal(false), warning: z.string().meta({ example: DISABLE_WARNING }) }),
+    },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/databases/{database}/enhanced-certificates',
+    handler: 'databases',
+    auth: true,
+    summary: "The database certificate's status, its connection URL and the SSL connections open now",
+    success: { status: 200, schema: DatabaseCertificateStatus },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/databases/{database}/enhanced-certificates/trust-bundle',
+    handler: 'databases',
+    auth: true,
+    summary: 'The PEM roots clients should trust: every root the certificate has a chain to',
+    success: { status: 200 },
+  },
+  {
+    method: 'POST',
+    resource: '/apps/{app}/databases/{database}/enhanced-certificates/rotate',
+    handler: 'databases',
+    auth: true,
+    summary: 'Serve the chain to another root (no new order, a reload)',
+    body: RotateBody,
+    success: { status: 202, schema: DatabaseCertificateStatus.extend({ guidance: z.string().meta({ example: ROTATION_GUIDANCE }) }) },
   },
   {
     method: 'GET',
