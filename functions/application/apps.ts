@@ -64,6 +64,10 @@ export async function addDomain(
   correlationId: string,
   origin?: PlatformOrigin,
 ): Promise<{ hostname: string; dnsTarget: string }> {
+  const suffix = ports.settings.databaseHostSuffix;
+  if (domain.hostname === suffix || domain.hostname.endsWith(`.${suffix}`)) {
+    throw new InvalidInputError('hostname', `names under ${suffix} are the platform's database hosts, not custom domains`);
+  }
   const ref = { ...domain, dnsTarget: domain.dnsTarget ?? dnsTargetFor(ports, domain.app) };
   const policy = ports.settings.retryPolicy;
   const { histories, appended } = await transactOnce(

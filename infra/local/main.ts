@@ -1,19 +1,22 @@
 // `npm start`: the local cloud, then a demo of the main job. App `demo` gets custom
 // domains; their status moves to "Cert Issued"; a curl command proves the result.
+// Its database gets an enhanced certificate; a psql command with verify-full proves that.
 import { join, relative } from 'node:path';
 import { SETTLED_STATUSES, type DomainStatus } from '../../functions/domain/status.ts';
 import { LOCAL_DNS_TARGET_SUFFIX, LOCAL_PLATFORM_EVENTS_PATH, startLocalCloud } from './cloud.ts';
+import type { PostgresCluster } from './postgres.ts';
 
 const DEMO_APP = 'demo';
 const DEMO_DOMAINS = ['www.demo.test', 'shop.demo.test'];
 const HAND_FIRED_DOMAIN = 'api.demo.test';
+const DEMO_DATABASE = 'main';
 const DEMO_TIMEOUT_MS = 60_000;
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {
   const dataDir = process.env.LOCAL_CLOUD_DIR ?? join(process.cwd(), '.local-cloud');
-  console.log('Starting the local cloud (DynamoDB Local, Pebble, DNS, router, API, workflows)...');
+  console.log('Starting the local cloud (DynamoDB Local, Pebble, DNS, router, API, workflows, PostgreSQL)...');
   const started = Date.now();
   const cloud = await startLocalCloud({
     dataDir,
@@ -34,6 +37,9 @@ async function main(): Promise<void> {
   console.log(`  Router       ${cloud.router.http.url} (HTTP-01), ${cloud.router.https.url} (HTTPS, SNI)`);
   console.log(`  DNS          ${cloud.dns.address}`);
   console.log(`  Pebble (CA)  ${cloud.pebble.directoryUrl}`);
+  // The platform starts the app's database meanwhile; its failure is reported where it is awaited.
+  const database = cloud.addDatabase(DEMO_APP, DEMO_DATABASE);
+  database.catch(() => undefined);
 
   const dnsTarget = `${DEMO_APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
   // api.demo.test points at the app too, ready for the platform event the closing lines show how to fire.
@@ -61,6 +67,15 @@ async function main(): Promise<void> {
   for (const { hostname } of issued) {
     console.log(`  curl --resolve ${hostname}:${httpsPort}:127.0.0.1 --cacert ${root} https://${hostname}:${httpsPort}/`);
   }
+  const { cluster, status } = await demoDatabase(cloud.apiUrl, headers, await database);
+  console.log(
+    `\nDatabase "${DEMO_DATABASE}" of app "${DEMO_APP}": enhanced certificate ${status.status}, serving the chain to ${status.servedRoot}.`,
+  );
+  console.log('Connect with sslmode=verify-full (the name and a trusted root are checked):');
+  console.log(`  PGPASSWORD=${cluster.password} psql "${status.connectionUrl}&user=${cluster.user}"`);
+  console.log('The previous URL (sslmode=require) keeps working:');
+  console.log(`  PGPASSWORD=${cluster.password} psql "${status.previousConnectionUrl}&user=${cluster.user}"`);
+
   console.log('\nUse the CLI against it (the token covers app "demo"; an operator token follows):');
   console.log(`  export ACM_API_URL=${cloud.apiUrl} ACM_APP=${DEMO_APP} ACM_TOKEN=${demoToken}`);
   console.log('  npx acm certs:auto');
@@ -72,6 +87,27 @@ async function main(): Promise<void> {
       `-d '{"detail-type":"DomainAdded","detail":{"eventId":"e-1","app":"${DEMO_APP}","hostname":"${HAND_FIRED_DOMAIN}"}}'`,
   );
   console.log('\nServing until Ctrl-C.');
+}
+
+/** Enables the demo database's enhanced certificate and waits until it is served. */
+async function demoDatabase(apiUrl: string, headers: Record<string, string>, cluster: PostgresCluster) {
+  const url = `${apiUrl}/apps/${DEMO_APP}/databases/${DEMO_DATABASE}/enhanced-certificates`;
+  const enabled = await fetch(url, { method: 'POST', headers });
+  if (enabled.status !== 202) throw new Error(`enabling the database's certificate answered ${enabled.status}: ${await enabled.text()}`);
+  const deadline = Date.now() + DEMO_TIMEOUT_MS;
+  for (;;) {
+    const status = (await (await fetch(url, { headers })).json()) as DatabaseStatus;
+    if (status.status === 'Cert Issued' || status.status === 'Failed') return { cluster, status };
+    if (Date.now() > deadline) throw new Error(`the database's certificate did not settle within ${DEMO_TIMEOUT_MS} ms: ${status.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+interface DatabaseStatus {
+  status: string;
+  servedRoot?: string;
+  connectionUrl: string;
+  previousConnectionUrl: string;
 }
 
 /** Prints each domain's status as it changes, until every domain has settled. */

@@ -243,3 +243,58 @@ test('the CA finds another TXT value than our pre-flight saw: its unauthorized a
   assert.match(failure.data.problem.type, /unauthorized$/);
   await api(cloud(), 'DELETE', path('events'));
 });
+
+test('DatabaseAdded and DatabaseRemoved are handled once and in any order', async () => {
+  const fire = (type: string, eventId: string, minutesAgo: number) =>
+    cloud().firePlatformEvent(type, { eventId, app: APP, database: 'late', port: 6543 }, new Date(Date.now() - minutesAgo * 60_000));
+  const hostname = `late.${APP}.db.localcloud.test`;
+  // The removal (newer) arrives before the add (older): the database stays removed.
+  await fire('DatabaseRemoved', 'db-late-removed', 1);
+  await fire('DatabaseAdded', 'db-late-added', 2);
+  await fire('DatabaseAdded', 'db-late-added', 2);
+  assert.deepEqual(
+    (await timeline(cloud(), APP, hostname)).map((event) => event.type),
+    ['DatabaseRemoved'],
+  );
+  assert.equal((await api(cloud(), 'GET', path('late'))).status, 404);
+  // A newer add brings it back, once, however often it is delivered.
+  await fire('DatabaseAdded', 'db-late-added-again', 0);
+  await fire('DatabaseAdded', 'db-late-added-again', 0);
+  assert.deepEqual(
+    (await timeline(cloud(), APP, hostname)).map((event) => event.type),
+    ['DatabaseRemoved', 'DatabaseAdded'],
+  );
+  const listed = (await api(cloud(), 'GET', `/apps/${APP}/databases`)).body as Array<{ database: string; port: number }>;
+  assert.deepEqual(
+    listed.find((database) => database.database === 'late'),
+    { database: 'late', hostname, port: 6543 },
+  );
+  // A name that cannot be a database host is dropped with the rule, not retried.
+  const dropped = await cloud().firePlatformEvent('DatabaseAdded', { eventId: 'db-bad', app: APP, database: 'Not_A_Label' });
+  assert.match(JSON.stringify(dropped), /database: must be 1 to 63 lowercase letters, digits or hyphens/);
+});
+
+test('bad input is a 400 naming the field and the rule, an unknown database a 404, and nothing is appended', async () => {
+  await cloud().firePlatformEvent('DatabaseAdded', { eventId: 'db-input', app: APP, database: 'inputs' });
+  const hostname = `inputs.${APP}.db.localcloud.test`;
+  const before = (await timeline(cloud(), APP, hostname)).length;
+  const badName = await api(cloud(), 'POST', path('Bad_Name'));
+  assert.deepEqual(
+    [badName.status, badName.body.error.message],
+    [400, 'database: must be 1 to 63 lowercase letters, digits or hyphens, not starting or ending with a hyphen'],
+  );
+  const unknown = await api(cloud(), 'GET', path('nosuch'));
+  assert.deepEqual([unknown.status, unknown.body.error.message], [404, `nosuch is not a database of ${APP}`]);
+  const noRoot = await api(cloud(), 'POST', path('inputs', '/rotate'), {});
+  assert.deepEqual([noRoot.status, noRoot.body.error.message], [400, 'root: is required']);
+  const notIssued = await api(cloud(), 'POST', path('inputs', '/rotate'), { root: 'Any Root' });
+  assert.deepEqual([notIssued.status, notIssued.body.error.message], [400, 'root: the database has no certificate issued yet to rotate']);
+  const noBundle = await api(cloud(), 'GET', path('inputs', '/trust-bundle'));
+  assert.equal(noBundle.status, 409);
+  const asDomain = await api(cloud(), 'POST', `/apps/${APP}/domains`, { hostname });
+  assert.deepEqual(
+    [asDomain.status, asDomain.body.error.message],
+    [400, "hostname: names under db.localcloud.test are the platform's database hosts, not custom domains"],
+  );
+  assert.equal((await timeline(cloud(), APP, hostname)).length, before);
+});

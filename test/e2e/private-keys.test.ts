@@ -1,5 +1,5 @@
 // A certificate's private key stays inside: after a full run (issued, uploaded,
-// replaced, failed, removed) nothing that was logged, stored, returned, or passed
+// replaced, failed, removed, a database's issued and rotated) nothing that was logged, stored, returned, or passed
 // between workflow states holds any private key's bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { KEPT_CERTIFICATE_FILE } from '../../functions/adapters/databases/local-database-servers.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { localClientConfig } from '../../infra/local/local-ports.ts';
 import { issue } from '../support/certificates.ts';
@@ -44,6 +45,23 @@ test('no private key bytes in logs, events, tables, API answers or workflow stat
   await addDomain(cloud(), APP, 'broken.secrets.test');
   await waitForStatus(cloud(), APP, 'broken.secrets.test', ['Failing']);
   const managedKey = (await cloud().certificates.findForHostname('www.secrets.test'))!.privateKeyPem;
+
+  // A database's certificate: its key goes to the database host only.
+  const cluster = await cloud().addDatabase(APP, 'main');
+  const databasePath = `/apps/${APP}/databases/main/enhanced-certificates`;
+  await call('POST', databasePath);
+  let databaseStatus = await call('GET', databasePath);
+  for (const deadline = Date.now() + 30_000; databaseStatus.body.status !== 'Cert Issued' && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    databaseStatus = await call('GET', databasePath);
+  }
+  assert.equal(databaseStatus.body.status, 'Cert Issued');
+  const kept = JSON.parse(await readFile(join(cluster.dir, KEPT_CERTIFICATE_FILE), 'utf8')) as { privateKeyPem: string };
+  const databaseKey = kept.privateKeyPem;
+  await call('GET', `${databasePath}/trust-bundle`);
+  const otherRoot = databaseStatus.body.availableRoots.find((root: string) => root !== databaseStatus.body.servedRoot);
+  assert.equal((await call('POST', `${databasePath}/rotate`, { root: otherRoot })).status, 202);
+  await call('GET', `/apps/${APP}/domains/${databaseStatus.body.hostname}/events`);
 
   const root = await issue({ subject: 'CN=Secrets Root', ca: true });
   const uploaded = await issue({ subject: 'CN=shop.secrets.test', issuer: root, names: ['shop.secrets.test'] });
@@ -85,7 +103,7 @@ test('no private key bytes in logs, events, tables, API answers or workflow stat
   for (const [where, text] of Object.entries(places)) {
     assert.ok(text.length > 0, `${where}: nothing was captured`);
     assert.doesNotMatch(text, /PRIVATE KEY/, where);
-    for (const key of [managedKey, uploaded.keyPem, replacement.keyPem]) {
+    for (const key of [managedKey, databaseKey, uploaded.keyPem, replacement.keyPem]) {
       for (const fingerprint of fingerprintsOf(key)) assert.ok(!text.includes(fingerprint), `${where} holds private key bytes`);
     }
   }
