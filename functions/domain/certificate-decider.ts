@@ -199,8 +199,9 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       requireDomain(state);
       // Never two attempts at once: a request while one runs is the same request.
       if (state.attempt && !state.attempt.closed) return [];
-      // Enabling what is on and served changes nothing.
-      if (command.trigger === 'enhanced-certificates-enabled' && !state.automationOff && state.certificate) return [];
+      // Enabling what is on and served changes nothing; enabling again after a renewal failed for good retries it.
+      const served = state.certificate && !state.attempt?.failure?.final;
+      if (command.trigger === 'enhanced-certificates-enabled' && !state.automationOff && served) return [];
       return [nextAttempt(state, command.trigger)];
     case 'ServeRoot': {
       requireDomain(state);

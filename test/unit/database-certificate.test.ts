@@ -36,10 +36,17 @@ test('a database starts Disabled; enabling opens an attempt; an issued certifica
     [issued.status, issued.servedRoot, issued.availableRoots, issued.database, issued.port],
     ['Cert Issued', 'Root A', ['Root A', 'Root B'], 'main', 5432],
   );
-  // Enabling what is on and served changes nothing.
+  // Enabling what is on and served changes nothing; after a renewal failed for good, it tries again.
   given(databaseAdded, enabled, ...installed)
     .when({ type: 'RequestIssuance', trigger: 'enhanced-certificates-enabled' })
     .then();
+  const renewalFailed: DomainEvent[] = [
+    { type: 'IssuanceRequested', data: { attempt: 2, trigger: 'renewal' } },
+    { type: 'IssuanceFailed', data: { attempt: 2, reason: 'CAA_FORBIDS', message: 'CAA', retryable: false, final: true } },
+  ];
+  given(databaseAdded, enabled, ...installed, ...renewalFailed)
+    .when({ type: 'RequestIssuance', trigger: 'enhanced-certificates-enabled' })
+    .then({ type: 'IssuanceRequested', data: { attempt: 3, trigger: 'enhanced-certificates-enabled' } });
 });
 
 test('disabling removes the certificate and cancels a running attempt, for the database reason', () => {
