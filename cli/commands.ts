@@ -9,19 +9,28 @@ import {
   acmStatusView,
   certificatesView,
   certificateView,
+  databasesView,
   domainAddedView,
   domainsView,
   domainSummary,
+  enhancedCertificatesDisabledView,
+  enhancedCertificatesEnabledView,
+  enhancedCertificateStatusView,
   isSettled,
   limitsView,
   redactPrivateKeys,
   refreshedView,
+  rootRotatedView,
   terminalRows,
   timelineView,
   type AcmStatus,
   type CertificateInfo,
+  type Database,
+  type DatabaseCertificateDisabled,
+  type DatabaseCertificateStatus,
   type Domain,
   type LimitsReport,
+  type RootRotated,
   type TimelineEvent,
 } from './format.ts';
 
@@ -75,6 +84,8 @@ interface Command {
 
 const appPath = (ctx: Context, rest = '') => `/apps/${encodeURIComponent(ctx.app)}${rest}`;
 const segment = encodeURIComponent;
+const certificatesPath = (ctx: Context, database: string, rest = '') =>
+  appPath(ctx, `/databases/${segment(database)}/enhanced-certificates${rest}`);
 
 const COMMANDS: Record<string, Command> = {
   'certs:auto': {
@@ -218,6 +229,60 @@ const COMMANDS: Record<string, Command> = {
       return EXIT.ok;
     },
   },
+  'data:databases': {
+    args: [],
+    summary: "the app's Postgres databases: Database, Hostname, Port",
+    run: async (ctx) => {
+      const databases = await ctx.api.request('GET', appPath(ctx, '/databases'));
+      ctx.print(databases, () => databasesView(ctx.app, databases as Database[]));
+      return EXIT.ok;
+    },
+  },
+  'data:enhanced-certificates:enable': {
+    args: ['DATABASE'],
+    summary: 'a publicly trusted certificate for the database, for sslmode=verify-full; the previous URL stays valid',
+    run: async (ctx, [database = '']) => {
+      const status = await ctx.api.request('POST', certificatesPath(ctx, database));
+      ctx.print(status, () => enhancedCertificatesEnabledView(ctx.app, status as DatabaseCertificateStatus));
+      return EXIT.ok;
+    },
+  },
+  'data:enhanced-certificates:disable': {
+    args: ['DATABASE'],
+    summary: 'back to the platform-signed certificate; verify-full clients must move to sslmode=require first',
+    run: async (ctx, [database = '']) => {
+      const body = await ctx.api.request('DELETE', certificatesPath(ctx, database));
+      ctx.print(body, () => enhancedCertificatesDisabledView(ctx.app, body as DatabaseCertificateDisabled));
+      return EXIT.ok;
+    },
+  },
+  'data:enhanced-certificates:status': {
+    args: ['DATABASE'],
+    summary: "the database certificate's status, roots, connection URL and open SSL connections",
+    run: async (ctx, [database = '']) => {
+      const status = await ctx.api.request('GET', certificatesPath(ctx, database));
+      ctx.print(status, () => enhancedCertificateStatusView(ctx.app, status as DatabaseCertificateStatus));
+      return EXIT.ok;
+    },
+  },
+  'data:enhanced-certificates:trust-bundle': {
+    args: ['DATABASE'],
+    summary: 'the PEM roots clients should trust, on stdout (> trust-bundle.pem); PEM with --json too',
+    run: async (ctx, [database = '']) => {
+      const pem = await ctx.api.requestText('GET', certificatesPath(ctx, database, '/trust-bundle'));
+      ctx.io.stdout.write(redactPrivateKeys(pem.endsWith('\n') || !pem ? pem : `${pem}\n`));
+      return EXIT.ok;
+    },
+  },
+  'data:enhanced-certificates:rotate': {
+    args: ['DATABASE', 'ROOT'],
+    summary: 'serve the chain to another of the available roots; clients must trust the bundle first',
+    run: async (ctx, [database = '', root = '']) => {
+      const rotated = await ctx.api.request('POST', certificatesPath(ctx, database, '/rotate'), { root });
+      ctx.print(rotated, () => rootRotatedView(ctx.app, rotated as RootRotated));
+      return EXIT.ok;
+    },
+  },
 };
 
 /** Runs one command line; never throws: every failure is a line on stderr and an exit code. */
@@ -345,7 +410,7 @@ function help(): string {
   const commands = Object.entries(COMMANDS).map(([name, command]) => [[name, ...command.args].join(' '), command.summary] as const);
   const width = Math.max(...commands.map(([usageLine]) => usageLine.length));
   return [
-    "acm: automated HTTPS certificates for an app's custom domains",
+    "acm: automated HTTPS certificates for an app's custom domains, and enhanced certificates for its databases",
     '',
     'Usage: acm COMMAND [ARGS] [--app APP] [--json]',
     '',
@@ -357,7 +422,8 @@ function help(): string {
     '  -a, --app APP      the app (or ACM_APP)',
     `  --api-url URL      the API (or ACM_API_URL; default ${DEFAULT_API_URL})`,
     '  --token TOKEN      bearer token (or ACM_TOKEN)',
-    "  --json             print the API's JSON as is (nothing when the API answers without a body)",
+    "  --json             print the API's JSON as is (nothing when the API answers without a body;",
+    '                     data:enhanced-certificates:trust-bundle prints its PEM either way)',
     '  -h, --help         help',
     'certs:auto only:',
     '  --wait             redraw until every domain is Cert Issued or Failed',

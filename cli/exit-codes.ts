@@ -17,7 +17,7 @@ export const EXIT_CODE_HELP: Array<[number, string]> = [
   [EXIT.failure, 'failure: --wait ended with a Failed domain or timed out; the API failed (5xx)'],
   [EXIT.usage, 'usage error: unknown command or flag, missing or extra argument, no app'],
   [EXIT.notFound, 'not found, or no access (404)'],
-  [EXIT.conflict, 'conflict (409), e.g. the domain is on another app, or the 101st domain'],
+  [EXIT.conflict, 'conflict (409), e.g. the domain is on another app, the 101st domain, a database with no enhanced certificate yet'],
   [EXIT.badInput, 'bad input (400), or a file that cannot be read'],
   [EXIT.throttled, 'throttled (429)'],
   [EXIT.unreachable, 'cannot reach the API, or unauthorized (401)'],

@@ -1,10 +1,12 @@
 // What people read: the API's answers as tables. Pure: no I/O, no clock. Times are
 // printed exactly as the API gives them (ISO 8601, UTC), everywhere.
+import type { SslConnection } from '../functions/adapters/databases/database-servers.ts';
 import type { LimitsReport } from '../functions/application/ledger.ts';
-import { SETTLED_STATUSES, type DomainStatus } from '../functions/domain/status.ts';
+import type { ConnectionUrls } from '../functions/domain/database.ts';
+import { SETTLED_STATUSES, type DatabaseCertificateRow, type DomainStatus } from '../functions/domain/status.ts';
 import type { CertificateInfo } from '../functions/domain/uploaded-certificate.ts';
 
-export type { CertificateInfo, DomainStatus };
+export type { CertificateInfo, DomainStatus, SslConnection };
 
 export interface AcmStatus {
   app: string;
@@ -25,6 +27,27 @@ export interface TimelineEvent {
 }
 
 export type { LimitsReport };
+
+export interface Database {
+  database: string;
+  hostname: string;
+  port: number;
+}
+
+/** The contract's DatabaseCertificateStatus. */
+export interface DatabaseCertificateStatus extends DatabaseCertificateRow, ConnectionUrls {
+  sslConnections: SslConnection[];
+}
+
+export interface DatabaseCertificateDisabled {
+  database: string;
+  enabled: false;
+  warning: string;
+}
+
+export interface RootRotated extends DatabaseCertificateStatus {
+  guidance: string;
+}
 
 /** The buckets, tokens left of each, and when the next token and a full bucket come. */
 export function limitsView(report: LimitsReport): string {
@@ -78,7 +101,7 @@ export function acmStatusView({ app, enabled, domains }: AcmStatus): string {
 }
 
 /** The reason code, and when a rate limit ends. */
-export function reasonCell(domain: DomainStatus): string {
+export function reasonCell(domain: Pick<DomainStatus, 'reason' | 'rateLimitedUntil'>): string {
   return [domain.reason, domain.rateLimitedUntil && `until ${domain.rateLimitedUntil}`].filter(Boolean).join(' ');
 }
 
@@ -170,6 +193,87 @@ export function certificateView(cert: CertificateInfo): string {
   ].join('\n');
 }
 
+export function databasesView(app: string, databases: Database[]): string {
+  if (databases.length === 0) return `${app} has no databases.`;
+  return [
+    heading(`${app} databases`),
+    '',
+    table(
+      ['Database', 'Hostname', 'Port'],
+      databases.map((db) => [db.database, db.hostname, String(db.port)]),
+    ),
+    '',
+    `Enhanced certificates (sslmode=verify-full): acm data:enhanced-certificates:enable DATABASE --app ${app}`,
+  ].join('\n');
+}
+
+export function enhancedCertificatesEnabledView(app: string, status: DatabaseCertificateStatus): string {
+  return [
+    `Enabled enhanced certificates for database ${status.database} on ${app}: ${status.status}.`,
+    '',
+    keyValues([
+      ['Connection URL', status.connectionUrl],
+      ['Previous URL', status.previousConnectionUrl],
+    ]),
+    '',
+    'The new URL (sslmode=verify-full) connects once the status is Cert Issued; the previous URL (sslmode=require) stays valid.',
+    `Follow it: acm data:enhanced-certificates:status ${status.database} --app ${app}`,
+  ].join('\n');
+}
+
+export function enhancedCertificatesDisabledView(app: string, body: DatabaseCertificateDisabled): string {
+  return [
+    `Disabled enhanced certificates for database ${body.database} on ${app}: it serves its platform-signed certificate again.`,
+    '',
+    `WARNING: ${body.warning}`,
+  ].join('\n');
+}
+
+export function enhancedCertificateStatusView(app: string, status: DatabaseCertificateStatus): string {
+  const pairs: Array<[string, string]> = [
+    ['Status', status.status],
+    ['Hostname', `${status.hostname}:${status.port}`],
+    ...optional('Reason', reasonCell(status)),
+    ['Last Updated', status.lastUpdated],
+    ...optional('Expires At', status.expiresAt),
+    ...optional('Renews At', status.renewsAt),
+    ...optional('Served Root', status.servedRoot),
+    ...optional('Available Roots', status.availableRoots.join(', ')),
+    // Disabled, only the sslmode=require URL connects.
+    ['Connection URL', status.enabled ? status.connectionUrl : status.previousConnectionUrl],
+    ...optional('Previous URL', status.enabled ? `${status.previousConnectionUrl} (stays valid)` : undefined),
+  ];
+  const enable = `For sslmode=verify-full: acm data:enhanced-certificates:enable ${status.database} --app ${app}`;
+  const notes = [
+    ...(status.message ? [status.message] : []),
+    ...(!status.enabled
+      ? [enable]
+      : status.status !== 'Cert Issued'
+        ? ['Until the status is Cert Issued, connect with the previous URL.']
+        : []),
+  ];
+  const connections = status.sslConnections.map((c) => [c.datname, c.usename, c.clientAddr, c.version, c.cipher]);
+  return [
+    heading(`Enhanced certificates for database ${status.database} on ${app}`),
+    keyValues(pairs),
+    ...(notes.length ? ['', ...notes] : []),
+    '',
+    connections.length
+      ? `SSL connections open now:\n\n${table(['Database', 'User', 'Client', 'Version', 'Cipher'], connections)}`
+      : 'No SSL connections open now.',
+  ].join('\n');
+}
+
+export function rootRotatedView(app: string, rotated: RootRotated): string {
+  return [
+    `Database ${rotated.database} on ${app} now serves its certificate's chain to ${rotated.servedRoot ?? 'its default root'}.`,
+    '',
+    `Note: ${rotated.guidance}`,
+    `The bundle: acm data:enhanced-certificates:trust-bundle ${rotated.database} --app ${app} > trust-bundle.pem`,
+  ].join('\n');
+}
+
+const optional = (key: string, value: string | undefined): Array<[string, string]> => (value ? [[key, value]] : []);
 const yesNo = (value: boolean) => (value ? 'True' : 'False');
 const certificateType = (cert: CertificateInfo) => (cert.managed ? 'ACM' : 'Uploaded');
 

@@ -2,18 +2,21 @@
 // cloud: tables and --json, --wait until settled, certificates up and down, and the
 // exit codes scripts rely on.
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dnsChallengeName } from '../../functions/adapters/dns/dns-challenge-zone.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { freePort } from '../../infra/local/ports.ts';
 import { EXIT, exitCodeForHttpStatus } from '../../cli/exit-codes.ts';
 import { acmStatusView, table } from '../../cli/format.ts';
 import { issue } from '../support/certificates.ts';
 import { api, HAPPY_PATH_EVENTS, useLocalCloud } from '../support/local-cloud.ts';
+import { clusterConnection, openSession, psqlAt } from '../support/postgres-clients.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const cloud = useLocalCloud();
@@ -215,6 +218,164 @@ test('domains:remove takes a domain off the app', async () => {
   assert.ok(!listed.some((d) => d.hostname === 'gone.cli.test'));
 });
 
+/** `data:enhanced-certificates:status DATABASE --json` until `done`, through the CLI. */
+async function databaseStatusUntil(database: string, env: Record<string, string>, done: (status: any) => boolean): Promise<any> {
+  const deadline = Date.now() + 60_000;
+  let last: any;
+  while (Date.now() < deadline) {
+    const run = await acm(['data:enhanced-certificates:status', database, '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    last = JSON.parse(run.stdout);
+    if (done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${database}: not reached in 60 s; last status ${JSON.stringify(last)}`);
+}
+
+/** The value after `Label:` in a key-value view. */
+const field = (stdout: string, label: string) => new RegExp(`^${escape(label)}:\\s+(.+)$`, 'm').exec(stdout)?.[1];
+
+test('data: databases listed; enhanced certificates enabled, followed, trusted, rotated and disabled', async () => {
+  const app = 'cli-db';
+  const env = { ACM_APP: app };
+  const cluster = await cloud().addDatabase(app, 'orders');
+  const path = (rest = '') => `/apps/${app}/databases/orders/enhanced-certificates${rest}`;
+
+  const listed = await acm(['data:databases'], env);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^=== cli-db databases\n\nDatabase\s+Hostname\s+Port\n─/);
+  assert.match(listed.stdout, new RegExp(`\\norders\\s+${escape(cluster.hostname)}\\s+${cluster.port}\\n`));
+  const listedJson = await acm(['data:databases', '--json'], env);
+  assert.deepEqual(JSON.parse(listedJson.stdout), (await api(cloud(), 'GET', `/apps/${app}/databases`)).body);
+
+  const enabled = await acm(['data:enhanced-certificates:enable', 'orders'], env);
+  assert.equal(enabled.code, 0, enabled.stderr);
+  const afterEnable = (await api(cloud(), 'GET', path())).body;
+  assert.match(
+    enabled.stdout,
+    /^Enabled enhanced certificates for database orders on cli-db: (Waiting|In Progress|DNS Verified|Cert Issued)\./,
+  );
+  assert.equal(field(enabled.stdout, 'Connection URL'), afterEnable.connectionUrl);
+  assert.match(afterEnable.connectionUrl, /sslmode=verify-full/);
+  assert.equal(field(enabled.stdout, 'Previous URL'), afterEnable.previousConnectionUrl);
+  assert.match(enabled.stdout, /the previous URL \(sslmode=require\) stays valid/);
+
+  const issued = await databaseStatusUntil('orders', env, (status) => status.status === 'Cert Issued');
+  assert.equal(typeof issued.connectionUrl, 'string');
+  assert.equal(issued.connectionUrl, afterEnable.connectionUrl);
+  assert.equal(issued.availableRoots.length, 2, JSON.stringify(issued));
+  const session = await openSession(clusterConnection(cluster, cloud().pebbleRootFile));
+  let shown: Run;
+  try {
+    shown = await acm(['data:enhanced-certificates:status', 'orders'], env);
+  } finally {
+    await session.close();
+  }
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /^=== Enhanced certificates for database orders on cli-db\n/);
+  assert.equal(field(shown.stdout, 'Status'), 'Cert Issued');
+  assert.equal(field(shown.stdout, 'Expires At'), issued.expiresAt);
+  assert.equal(field(shown.stdout, 'Served Root'), issued.servedRoot);
+  assert.equal(field(shown.stdout, 'Available Roots'), issued.availableRoots.join(', '));
+  const url = field(shown.stdout, 'Connection URL')!;
+  assert.equal(url, issued.connectionUrl);
+  assert.match(url, /^postgresql:\/\/orders\.cli-db\.db\.localcloud\.test:\d+\/orders\?sslmode=verify-full&sslrootcert=/);
+  // The URL the CLI prints is the one that connects, with verify-full.
+  const byUrl = await psqlAt(`${url}&user=${cluster.user}`, cluster.password, 'SELECT 2');
+  assert.equal(byUrl.stdout, '2', byUrl.stderr);
+  assert.match(shown.stdout, /\nDatabase\s+User\s+Client\s+Version\s+Cipher\n─/);
+  assert.match(shown.stdout, new RegExp(`\\n${cluster.database}\\s+${cluster.user}\\s+127\\.0\\.0\\.1\\s+TLSv1\\.[23]\\s+\\S+`));
+
+  const bundle = await acm(['data:enhanced-certificates:trust-bundle', 'orders'], env);
+  assert.equal(bundle.code, 0, bundle.stderr);
+  assert.equal(bundle.stdout, (await api(cloud(), 'GET', path('/trust-bundle'))).body);
+  const pems = bundle.stdout.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
+  assert.equal(pems.length, 2, bundle.stdout);
+  assert.deepEqual(pems.join(''), bundle.stdout, 'nothing but the PEM on stdout');
+  const subjects = pems.map((pem) => new X509Certificate(pem).subject);
+  for (const root of issued.availableRoots)
+    assert.ok(
+      subjects.some((subject) => subject.includes(root)),
+      `${root} in ${subjects}`,
+    );
+  assert.equal((await acm(['data:enhanced-certificates:trust-bundle', 'orders', '--json'], env)).stdout, bundle.stdout);
+
+  const newRoot = issued.availableRoots.find((root: string) => root !== issued.servedRoot) as string;
+  const rotated = await acm(['data:enhanced-certificates:rotate', 'orders', newRoot], env);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.match(rotated.stdout, new RegExp(`^Database orders on cli-db now serves its certificate's chain to ${escape(newRoot)}\\.\\n`));
+  assert.match(rotated.stdout, /Before rotating, every client must trust the trust bundle/);
+  assert.match(rotated.stdout, /acm data:enhanced-certificates:trust-bundle orders --app cli-db > trust-bundle\.pem/);
+  assert.equal(field((await acm(['data:enhanced-certificates:status', 'orders'], env)).stdout, 'Served Root'), newRoot);
+  const rotatedJson = JSON.parse((await acm(['data:enhanced-certificates:rotate', 'orders', newRoot, '--json'], env)).stdout);
+  assert.deepEqual([rotatedJson.servedRoot, typeof rotatedJson.guidance], [newRoot, 'string']);
+
+  const badRoot = await acm(['data:enhanced-certificates:rotate', 'orders', 'Nobody Root'], env);
+  const badRootApi = await api(cloud(), 'POST', path('/rotate'), { root: 'Nobody Root' });
+  assert.equal(badRootApi.status, 400);
+  assert.deepEqual(badRoot, { code: EXIT.badInput, stdout: '', stderr: `acm: ${badRootApi.body.error.message}\n` });
+
+  const disabled = await acm(['data:enhanced-certificates:disable', 'orders'], env);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.match(disabled.stdout, /^Disabled enhanced certificates for database orders on cli-db/);
+  assert.match(disabled.stdout, /\nWARNING: Clients connecting with sslmode=verify-full must move to sslmode=require first/);
+  const disabledJson = JSON.parse((await acm(['data:enhanced-certificates:disable', 'orders', '--json'], env)).stdout);
+  assert.deepEqual([disabledJson.database, disabledJson.enabled], ['orders', false]);
+  assert.ok(disabled.stdout.includes(disabledJson.warning), 'the API warning, word for word');
+  const off = await acm(['data:enhanced-certificates:status', 'orders'], env);
+  assert.equal(field(off.stdout, 'Status'), 'Disabled');
+  assert.equal(field(off.stdout, 'Connection URL'), issued.previousConnectionUrl);
+});
+
+test('data:enhanced-certificates:status of a Failing database: the reason and the message to act on', async () => {
+  const env = { ACM_APP: 'cli-db' };
+  const cluster = await cloud().addDatabase('cli-db', 'search');
+  cloud().dns.zone.fail(dnsChallengeName(cluster.hostname), 'servfail', 'TXT');
+  assert.equal((await acm(['data:enhanced-certificates:enable', 'search'], env)).code, 0);
+  const failing = await databaseStatusUntil('search', env, (status) => status.status === 'Failing');
+  const shown = await acm(['data:enhanced-certificates:status', 'search'], env);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(field(shown.stdout, 'Status'), 'Failing');
+  assert.equal(field(shown.stdout, 'Reason'), 'DNS_CHALLENGE_NOT_VISIBLE');
+  assert.ok(shown.stdout.includes(`\n${failing.message}\n`), shown.stdout);
+  assert.equal((await acm(['data:enhanced-certificates:disable', 'search'], env)).code, 0);
+});
+
+test('data: a missing DATABASE is a usage error; an unknown database is the API 404, message as is', async () => {
+  const env = { ACM_APP: 'cli-db' };
+  for (const command of ['enable', 'disable', 'status', 'trust-bundle', 'rotate']) {
+    const name = `data:enhanced-certificates:${command}`;
+    const run = await acm([name], env);
+    assert.equal(run.code, EXIT.usage, `${name}: ${run.stderr}`);
+    assert.match(run.stderr, new RegExp(`^acm: ${name}: missing DATABASE( ROOT)?\\. See: acm help\\n$`));
+    assert.equal(run.stdout, '');
+  }
+  const noRoot = await acm(['data:enhanced-certificates:rotate', 'orders'], env);
+  assert.deepEqual([noRoot.code, noRoot.stderr], [EXIT.usage, 'acm: data:enhanced-certificates:rotate: missing ROOT. See: acm help\n']);
+
+  await cloud().addDatabase('cli-db', 'known');
+  const path = (rest = '') => `/apps/cli-db/databases/nope/enhanced-certificates${rest}`;
+  const cases: Array<[string[], string, string, unknown?]> = [
+    [['data:enhanced-certificates:status', 'nope'], 'GET', path()],
+    [['data:enhanced-certificates:enable', 'nope'], 'POST', path()],
+    [['data:enhanced-certificates:trust-bundle', 'nope'], 'GET', path('/trust-bundle')],
+    [['data:enhanced-certificates:rotate', 'nope', 'Some Root'], 'POST', path('/rotate'), { root: 'Some Root' }],
+  ];
+  for (const [args, method, apiPath, body] of cases) {
+    const answer = await api(cloud(), method, apiPath, body);
+    assert.equal(answer.status, 404, JSON.stringify(answer.body));
+    assert.match(answer.body.error.message, /nope is not a database of cli-db/);
+    assert.deepEqual(await acm(args, env), { code: EXIT.notFound, stdout: '', stderr: `acm: ${answer.body.error.message}\n` });
+  }
+  const noApp = await api(cloud(), 'GET', '/apps/cli-no-such-app/databases');
+  assert.equal(noApp.status, 404);
+  assert.deepEqual(await acm(['data:databases'], { ACM_APP: 'cli-no-such-app' }), {
+    code: EXIT.notFound,
+    stdout: '',
+    stderr: `acm: ${noApp.body.error.message}\n`,
+  });
+});
+
 test('usage errors exit 2 and print nothing on stdout; help documents the exit codes', async () => {
   const cases: Array<[string[], RegExp, Record<string, string>?]> = [
     [['frobnicate'], /^acm: unknown command "frobnicate"\. See: acm help\n$/],
@@ -238,6 +399,12 @@ test('usage errors exit 2 and print nothing on stdout; help documents the exit c
   assert.equal(help.code, 0);
   for (const code of [0, 1, 2, 3, 4, 5, 6, 7]) assert.match(help.stdout, new RegExp(`^  ${code}  \\S`, 'm'));
   assert.match(help.stdout, /^  certs:update NAME CHAIN_FILE \[KEY_FILE\]\s+\S/m);
+  assert.match(help.stdout, /^  data:databases\s+\S/m);
+  for (const command of ['enable', 'disable', 'status', 'trust-bundle']) {
+    assert.match(help.stdout, new RegExp(`^  data:enhanced-certificates:${command} DATABASE\\s+\\S`, 'm'));
+  }
+  assert.match(help.stdout, /^  data:enhanced-certificates:rotate DATABASE ROOT\s+\S/m);
+  assert.match(help.stdout, /trust-bundle prints its PEM either way/);
   const one = await acm(['certs:auto', '--help']);
   assert.deepEqual([one.code, one.stdout.split('\n')[0]], [0, 'Usage: acm certs:auto [--wait] [--timeout SECONDS] [--app APP] [--json]']);
 });

@@ -10,7 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { dnsChallengeName } from '../../functions/adapters/dns/dns-challenge-zone.ts';
 import type { PostgresCluster } from '../../infra/local/postgres.ts';
 import { api, HAPPY_PATH_EVENTS, timeline, useLocalCloud } from '../support/local-cloud.ts';
-import { openSession, psql, psqlAt, servedSerial, type Connection } from '../support/postgres-clients.ts';
+import { clusterConnection, openSession, psql, psqlAt, servedSerial, type Connection } from '../support/postgres-clients.ts';
 
 const cloud = useLocalCloud({ sweepIntervalMs: 60 * 60_000, settings: { retryPolicy: { firstRetryDelayMs: 60_000 } } });
 const APP = 'shop';
@@ -18,19 +18,8 @@ const APP = 'shop';
 const REQUIRE = { sslmode: 'require', sslrootcert: undefined } as const;
 const path = (database: string, rest = '') => `/apps/${APP}/databases/${database}/enhanced-certificates${rest}`;
 
-function connection(cluster: PostgresCluster, overrides: Partial<Connection> = {}): Connection {
-  return {
-    host: cluster.hostname,
-    hostaddr: cluster.host,
-    port: cluster.port,
-    dbname: cluster.database,
-    user: cluster.user,
-    password: cluster.password,
-    sslmode: 'verify-full',
-    sslrootcert: cloud().pebbleRootFile,
-    ...overrides,
-  };
-}
+const connection = (cluster: PostgresCluster, overrides: Partial<Connection> = {}) =>
+  clusterConnection(cluster, cloud().pebbleRootFile, overrides);
 
 async function statusUntil(database: string, done: (status: any) => boolean, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
+import type { PostgresCluster } from '../../infra/local/postgres.ts';
 
 export interface Connection {
   host: string;
@@ -13,6 +14,21 @@ export interface Connection {
   password: string;
   sslmode: 'require' | 'verify-full';
   sslrootcert?: string;
+}
+
+/** A verify-full connection to a local cluster as its application role, trusting `sslrootcert`. */
+export function clusterConnection(cluster: PostgresCluster, sslrootcert: string, overrides: Partial<Connection> = {}): Connection {
+  return {
+    host: cluster.hostname,
+    hostaddr: cluster.host,
+    port: cluster.port,
+    dbname: cluster.database,
+    user: cluster.user,
+    password: cluster.password,
+    sslmode: 'verify-full',
+    sslrootcert,
+    ...overrides,
+  };
 }
 
 export function connectionString({ password: _password, ...connection }: Connection): string {
