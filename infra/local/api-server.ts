@@ -4,7 +4,6 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import type { Ports } from '../../functions/application/ports.ts';
 import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER } from '../api-routes.ts';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: object) => Promise<APIGatewayProxyResult>;
@@ -30,11 +29,11 @@ const DEFAULT_THROTTLE: Throttle = { ratePerSecond: 50, burst: 100 };
  * Matches a request to its route, runs the authorizer first where the route needs
  * it (as API Gateway does), throttles per token, and runs the route's handler.
  */
-export async function loadApiDispatcher(root: string, ports: Ports, throttle: Throttle = DEFAULT_THROTTLE): Promise<ApiDispatcher> {
-  const load = async (file: string) =>
-    (
-      (await import(`${root}/${file}`)) as { createHandler: (ports: Ports) => (event: unknown, context: object) => Promise<unknown> }
-    ).createHandler(ports);
+/** The API's handlers and authorizer, each loaded by `load` from the file the stack points Lambda at. */
+export async function loadApiDispatcher(
+  load: (file: string) => Promise<(event: never, context: object) => Promise<unknown>>,
+  throttle: Throttle = DEFAULT_THROTTLE,
+): Promise<ApiDispatcher> {
   const handlers = Object.fromEntries(
     await Promise.all(Object.entries(API_HANDLERS).map(async ([name, file]) => [name, await load(file)])),
   ) as Record<keyof typeof API_HANDLERS, ApiHandler>;

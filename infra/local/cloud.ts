@@ -58,6 +58,8 @@ export interface LocalCloudOptions {
   renewalInfo?: boolean;
   /** The CA profile to order (`ACME_PROFILE` in AWS); one the CA does not offer stops the start. */
   acmeProfile?: string;
+  /** Where each handler comes from; the TypeScript source unless told otherwise (e.g. the bundles `cdk synth` deploys). */
+  handlerLoader?: HandlerLoader;
 }
 
 export interface LocalCloud {
@@ -185,11 +187,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     // A profile the CA does not offer is a configuration error: said now, not by a failed order later.
     await ports.ca.checkConfiguration();
-    Object.assign(taskHandlers, await loadHandlers(ISSUANCE_STEPS, ports));
+    const loadHandler = options.handlerLoader ?? loadSourceHandler;
+    Object.assign(taskHandlers, await loadHandlers(ISSUANCE_STEPS, ports, loadHandler));
 
     const { projector, sweeper, platform } = await loadHandlers(
       { projector: PROJECTOR_HANDLER, sweeper: SWEEP_HANDLER, platform: PLATFORM_EVENTS_HANDLER },
       ports,
+      loadHandler,
     );
     const poller = await startProjector(dynamodb, tableNames.Events!, projector as StreamConsumer);
     stops.push(() => poller.stop());
@@ -203,7 +207,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const firePlatformEvent = (detailType: string, detail: Record<string, unknown>, time = new Date()) =>
       platform!({ version: '0', id: randomUUID(), source: 'platform', 'detail-type': detailType, time: time.toISOString(), detail });
-    const apiDispatch = await loadApiDispatcher(ROOT, ports);
+    const apiDispatch = await loadApiDispatcher((file) => loadHandler(file, ports));
     // EventBridge's stand-in: a user fires a platform event by hand, like the platform would.
     const dispatch: ApiDispatcher = async (request) => {
       if (request.method !== 'POST' || request.path !== LOCAL_PLATFORM_EVENTS_PATH) return apiDispatch(request);
@@ -305,14 +309,22 @@ function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootsPem:
   };
 }
 
-/** The handler files the stack points Lambda at, each given the local ports by its own factory. */
-async function loadHandlers(files: Record<string, string>, ports: Ports): Promise<Record<string, TaskHandler>> {
+/** Lambda's calling convention: `handler(event, context)`. */
+export type LambdaHandler = (event: unknown, context: object) => Promise<unknown>;
+
+/** How a handler file the stack points Lambda at becomes the function the local cloud calls. */
+export type HandlerLoader = (file: string, ports: Ports) => Promise<LambdaHandler>;
+
+/** By default: the TypeScript source, given the local ports by its own factory. */
+export const loadSourceHandler: HandlerLoader = async (file, ports) => {
+  const { createHandler } = (await import(join(ROOT, file))) as { createHandler: (ports: Ports) => LambdaHandler };
+  return createHandler(ports);
+};
+
+async function loadHandlers(files: Record<string, string>, ports: Ports, load: HandlerLoader): Promise<Record<string, TaskHandler>> {
   const entries = await Promise.all(
     Object.entries(files).map(async ([name, file]) => {
-      const { createHandler } = (await import(join(ROOT, file))) as {
-        createHandler: (ports: Ports) => (event: unknown, context: object) => Promise<unknown>;
-      };
-      const handler = createHandler(ports);
+      const handler = await load(file, ports);
       return [name, (input: unknown) => handler(input, {})] as const;
     }),
   );
