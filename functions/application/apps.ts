@@ -6,6 +6,7 @@ import { decide, fold, type DomainState } from '../domain/certificate-decider.ts
 import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.ts';
 import { checkHostname } from '../domain/hostname.ts';
 import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
+import { currentExecution } from '../domain/issuance.ts';
 import { bucketId, exactSetBucket, reorderWarning, tokensLeft } from '../domain/rate-limits.ts';
 import { isDatabaseRow, REFRESHABLE_STATUSES, type DomainStatus } from '../domain/status.ts';
 import { bucketStates } from './ledger.ts';
@@ -93,9 +94,8 @@ export async function addDomain(
   );
   // From the state, not from what this call appended: a retry after a crash still starts the workflow.
   const state = fold(domainHistory([...histories.domain, ...appended.domain]));
-  const { app, hostname, dnsTarget } = ref;
-  if (state.attempt && !state.attempt.closed && !state.removed)
-    await ports.workflows.startIssuance({ app, hostname, attempt: state.attempt.number });
+  const { hostname, dnsTarget } = ref;
+  if (state.attempt && !state.attempt.closed && !state.removed) await ports.workflows.startIssuance(currentExecution(ref, state.attempt));
   return { hostname, dnsTarget };
 }
 
@@ -135,7 +135,7 @@ export async function removeDomain(
 /** Opens an attempt (or joins the open one) and starts its workflow; the execution name makes the start idempotent. */
 export async function requestIssuance(ports: AppPorts, ref: DomainRef, trigger: IssuanceTrigger, correlationId: string): Promise<string> {
   const { state } = await execute(ports, ref, { type: 'RequestIssuance', trigger }, correlationId);
-  const { executionName } = await ports.workflows.startIssuance({ ...ref, attempt: state.attempt?.number ?? 1 });
+  const { executionName } = await ports.workflows.startIssuance(currentExecution(ref, state.attempt ?? { number: 1, restarts: 0 }));
   return executionName;
 }
 
@@ -190,7 +190,7 @@ export async function deleteApp(ports: AppPorts, app: string, correlationId: str
 }
 
 export async function stopRunningAttempt(ports: AppPorts, ref: DomainRef, state: DomainState): Promise<void> {
-  if (state.attempt && !state.attempt.closed) await ports.workflows.stopIssuance({ ...ref, attempt: state.attempt.number });
+  if (state.attempt && !state.attempt.closed) await ports.workflows.stopIssuance(currentExecution(ref, state.attempt));
 }
 
 /** An app exists once something was recorded for it, until it is deleted. */

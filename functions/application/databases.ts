@@ -14,6 +14,7 @@ import {
 } from '../domain/database.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.ts';
 import { streamIds } from '../domain/events.ts';
+import { currentExecution } from '../domain/issuance.ts';
 import { certificateStatus, type DatabaseCertificateRow } from '../domain/status.ts';
 import { trustedRootsNamed } from '../domain/uploaded-certificate.ts';
 import { alreadyHandled, requireApp, stopRunningAttempt, transactOnce, type AppPorts, type PlatformOrigin } from './apps.ts';
@@ -105,7 +106,7 @@ export async function listDatabases(ports: Pick<Ports, 'events'>, app: string) {
 export async function enableEnhancedCertificates(ports: DatabasePorts & Pick<Ports, 'settings'>, named: DatabaseNamed, requestId: string) {
   const ref = await requireDatabase(ports, named);
   const { state } = await execute(ports, ref, { type: 'RequestIssuance', trigger: 'enhanced-certificates-enabled' }, requestId);
-  if (state.attempt && !state.attempt.closed) await ports.workflows.startIssuance({ ...ref, attempt: state.attempt.number });
+  if (state.attempt && !state.attempt.closed) await ports.workflows.startIssuance(currentExecution(ref, state.attempt));
   return statusOf(ports, named, state);
 }
 

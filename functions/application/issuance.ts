@@ -1,7 +1,7 @@
 // The issuance workflow's steps, one use case each. Every step runs at least once:
 // a retried step finds its outcome recorded and does not repeat it. A step that
 // fails records why (the domain's verdict) before the workflow's Catch takes over.
-import { AcmeProblemError, CaUnreachableError, type Issuance } from '../adapters/acme/certificate-authority.ts';
+import { AcmeProblemError, CaUnreachableError, OrderNotFoundError, type Issuance } from '../adapters/acme/certificate-authority.ts';
 import { databaseOf } from '../domain/database.ts';
 import { anchoringRoot } from '../domain/uploaded-certificate.ts';
 import { caUnreachable, classifyProblem, shortProblemType, type ClassifiedProblem } from '../domain/acme-problem.ts';
@@ -11,7 +11,7 @@ import { retryDelayMs, type DomainState, type FailureReport } from '../domain/ce
 import { checkPointing } from '../domain/dns-check.ts';
 import { DomainNotFoundError, IssuanceError } from '../domain/errors.ts';
 import { streamIds, type DnsAnswer, type Order } from '../domain/events.ts';
-import { unexpectedError, untrustedChains } from '../domain/failure-reasons.ts';
+import { unexpectedError, unexplained, untrustedChains } from '../domain/failure-reasons.ts';
 import { commonNameProblem } from '../domain/common-name.ts';
 import type { IssuanceInput } from '../domain/issuance.ts';
 import { emissionIntervalMs, orderDeferred, type OrderKind, type OrderRequest } from '../domain/rate-limits.ts';
@@ -47,6 +47,11 @@ export async function runStep<P extends EventLog, Output>(
     }
     if (error instanceof CaUnreachableError)
       return failStep(ports, step, caUnreachable(error.message), { problem: { error: error.message } });
+    if (error instanceof OrderNotFoundError) {
+      // The next try orders afresh; what the old order proved no longer counts.
+      await forgetOrder(ports, step);
+      return failStep(ports, step, unexplained(`${error.message}.`), { problem: { error: error.message } });
+    }
     throw error;
   }
 }
@@ -110,7 +115,14 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Ste
   const state = await loadDomain(ports, input);
   const recorded = state.attempt?.order;
   if (recorded) {
-    return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl, recorded.challengeType)).status };
+    try {
+      return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl, recorded.challengeType)).status };
+    } catch (error) {
+      if (!(error instanceof OrderNotFoundError)) throw error;
+      // A restarted attempt after a CA-side reset: the order it recorded is gone, so this step makes a new one.
+      await forgetOrder(ports, step);
+      return createOrder(ports, step);
+    }
   }
   // A configuration the CA cannot serve fails here, before any token is taken.
   await ports.ca.checkConfiguration();
@@ -314,6 +326,12 @@ async function installOnDatabase(
     chains: { servedRoot, availableRoots: chains.map((chain) => chain.root) },
     uninstall: (where: string) => ports.databases.revert(databaseTarget, where),
   };
+}
+
+/** The CA forgot one of the order's URLs: the whole recorded order goes. */
+async function forgetOrder(ports: EventLog, { input, correlationId }: Step): Promise<void> {
+  const orderUrl = (await loadDomain(ports, input)).attempt?.order?.orderUrl;
+  if (orderUrl) await execute(ports, input, { type: 'ForgetOrder', attempt: input.attempt, orderUrl }, correlationId);
 }
 
 /** What the workflow's Catch caught: Step Functions' error name and cause. */

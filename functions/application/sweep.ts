@@ -1,7 +1,10 @@
 // The sweep (hourly in AWS, a timer locally): starts renewals that are due, spread
-// over the jitter window, and tells owners about domains failing for days, once.
+// over the jitter window, tells owners about domains failing for days, once, and
+// reconciles: an open attempt that no execution runs (lost to a crash, a failed start,
+// a timeout) is started again, level-triggered, from what its log says.
 import { decide } from '../domain/certificate-decider.ts';
 import { streamIds } from '../domain/events.ts';
+import { currentExecution } from '../domain/issuance.ts';
 import type { Ports } from './ports.ts';
 import { execute, loadDomain, type DomainRef } from './streams.ts';
 
@@ -11,22 +14,40 @@ export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workf
 const RUN_SIZE = 25;
 /** A sweep hands what is left to the next one rather than run into its Lambda's timeout (5 minutes). */
 const SWEEP_BUDGET_MS = 4 * 60_000;
+/**
+ * An attempt opened this recently may not have had its execution started yet (the start follows
+ * the append): left to the next sweep. At the local cloud's start-up nothing runs yet: 0.
+ */
+export const RECONCILE_GRACE_MS = 2 * 60_000;
+
+export interface SweepOptions {
+  reconcileGraceMs?: number;
+}
 
 /**
  * Walks the sparse index of what is due, page by page, in small runs. Each domain's
  * decisions come from its log and each start is idempotent: a sweep that dies half-way
  * repeats nothing, and what it did not reach is still due for the next one.
  */
-export async function sweep(ports: SweepPorts): Promise<{ looked: number; renewals: number; notified: number; complete: boolean }> {
+export async function sweep(
+  ports: SweepPorts,
+  { reconcileGraceMs = RECONCILE_GRACE_MS }: SweepOptions = {},
+): Promise<{ looked: number; renewals: number; notified: number; restarted: number; complete: boolean }> {
   const started = Date.now();
-  const totals = { looked: 0, renewals: 0, notified: 0, complete: true };
+  const totals = { looked: 0, renewals: 0, notified: 0, restarted: 0, complete: true };
   for await (const page of ports.statuses.due(new Date(started))) {
     for (let index = 0; index < page.length; index += RUN_SIZE) {
       if (Date.now() - started > SWEEP_BUDGET_MS) return { ...totals, complete: false };
-      const outcomes = await Promise.all(page.slice(index, index + RUN_SIZE).map((ref) => attend(ports, ref)));
+      const outcomes = await Promise.all(
+        page.slice(index, index + RUN_SIZE).map(async (ref) => ({
+          ...(await attend(ports, ref)),
+          restarted: await reconcile(ports, ref, reconcileGraceMs),
+        })),
+      );
       totals.looked += outcomes.length;
       totals.renewals += outcomes.filter((outcome) => outcome.renewal).length;
       totals.notified += outcomes.filter((outcome) => outcome.notified).length;
+      totals.restarted += outcomes.filter((outcome) => outcome.restarted).length;
     }
   }
   return totals;
@@ -41,7 +62,7 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
   const attempt = renewal.state.attempt;
   if (attempt && !attempt.closed && attempt.trigger === 'renewal' && !renewal.state.removed) {
     const startDelaySeconds = Math.floor(Math.random() * ports.settings.renewalJitterSeconds);
-    await ports.workflows.startIssuance({ ...ref, attempt: attempt.number, startDelaySeconds });
+    await ports.workflows.startIssuance({ ...currentExecution(ref, attempt), startDelaySeconds });
   }
   // Publish, then record: a crash in between repeats the notice (same id), it never loses it.
   const notify = { type: 'NotifyIfFailingTooLong' } as const;
@@ -58,6 +79,20 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
   });
   await execute(ports, ref, notify, correlationId);
   return { renewal: renewal.appended.length > 0, notified: true };
+}
+
+/** An open attempt with no live execution gets a new one, resuming at the try it was on. */
+async function reconcile(ports: SweepPorts, ref: DomainRef, graceMs: number): Promise<boolean> {
+  const state = await loadDomain(ports, ref);
+  const attempt = state.attempt;
+  if (!attempt || attempt.closed || state.removed || Date.now() - Date.parse(state.updatedAt ?? '') < graceMs) return false;
+  if (await ports.workflows.isRunning(currentExecution(ref, attempt))) return false;
+  const correlationId = `reconciler:${new Date().toISOString()}`;
+  const { state: restarted } = await execute(ports, ref, { type: 'RestartExecution', attempt: attempt.number }, correlationId);
+  const resumed = restarted.attempt;
+  if (!resumed || resumed.closed) return false;
+  await ports.workflows.startIssuance({ ...currentExecution(ref, resumed), failure: { failures: resumed.failures } });
+  return true;
 }
 
 /** Twice a day (or when the CA's Retry-After says), the CA's renewal window for the serving certificate. */

@@ -54,6 +54,8 @@ export interface Attempt {
   deferral?: { until: string; message: string };
   /** True once the attempt ended (installed, or failed for good). */
   closed: boolean;
+  /** Executions the reconciler started again for this attempt. */
+  restarts: number;
   lastEventType: DomainEvent['type'];
 }
 
@@ -146,6 +148,10 @@ export type DomainCommand =
   | { type: 'DeferOrder'; deferral: Extract<DomainEvent, { type: 'OrderDeferred' }>['data'] }
   /** The CA says the certificate was replaced already: this attempt renews as a plain renewal. */
   | { type: 'DropReplaces'; attempt: number }
+  /** The CA answered that it does not know the recorded order. */
+  | { type: 'ForgetOrder'; attempt: number; orderUrl: string }
+  /** The attempt is open and nothing runs it: the reconciler starts it again. */
+  | { type: 'RestartExecution'; attempt: number }
   /** The sweep's questions: is a renewal due, has the domain failed long enough to tell someone? */
   | { type: 'RenewIfDue' }
   /** What the CA's renewal information says now; `random` picks the instant inside a new window. */
@@ -250,6 +256,15 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
     case 'DropReplaces': {
       const attempt = requireCurrentAttempt(state, command.attempt);
       return attempt.replaces ? [{ type: 'ReplacementRefused', data: { attempt: command.attempt, replaces: attempt.replaces } }] : [];
+    }
+    case 'ForgetOrder': {
+      const attempt = requireCurrentAttempt(state, command.attempt);
+      if (attempt.closed || attempt.order?.orderUrl !== command.orderUrl) return [];
+      return [{ type: 'OrderForgottenByCa', data: { attempt: command.attempt, orderUrl: command.orderUrl } }];
+    }
+    case 'RestartExecution': {
+      const attempt = requireCurrentAttempt(state, command.attempt);
+      return attempt.closed ? [] : [{ type: 'ExecutionRestarted', data: { attempt: command.attempt, restart: attempt.restarts + 1 } }];
     }
     case 'RenewIfDue': {
       const certificate = state.certificate;
@@ -393,6 +408,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
           stage: 'requested',
           closed: false,
           failures: 0,
+          restarts: 0,
           lastEventType: event.type,
           ...(event.data.replaces && { replaces: event.data.replaces }),
         },
@@ -439,6 +455,14 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         failingSince: undefined,
         failureNotified: false,
       };
+    case 'OrderForgottenByCa': {
+      // The next order is a new one, through the ledger; what was published for the old one no longer counts.
+      const stage =
+        state.attempt && STAGES.indexOf(state.attempt.stage) > STAGES.indexOf('dns-verified') ? 'dns-verified' : state.attempt?.stage;
+      return withAttempt(next, event.type, { order: undefined, budgetTaken: false, ...(stage && { stage }) });
+    }
+    case 'ExecutionRestarted':
+      return withAttempt(next, event.type, { restarts: event.data.restart });
     case 'ChallengePublished':
       return withAttempt(next, event.type, { stage: 'challenge-published', challengePublishedAt: event.at });
     case 'DnsVerified':

@@ -74,6 +74,10 @@ export type DomainEvent =
   /** The CA answered alreadyReplaced: the attempt goes on as a plain renewal, without `replaces`. */
   | { type: 'ReplacementRefused'; data: { attempt: number; replaces: string } }
   | { type: 'ChallengePublished'; data: { attempt: number; token: string } }
+  /** The CA no longer knows the order (a CA-side reset, a restarted local Pebble): the attempt orders afresh. */
+  | { type: 'OrderForgottenByCa'; data: { attempt: number; orderUrl: string } }
+  /** The reconciler found the attempt open with no live execution and started its `restart`-th one. */
+  | { type: 'ExecutionRestarted'; data: { attempt: number; restart: number } }
   | { type: 'ChallengeValidated'; data: { attempt: number; challengeUrl: string } }
   | { type: 'CertificateIssued'; data: { attempt: number } & IssuedCertificate }
   /** For a database, `certificateArn` is where its host reads it (a secret), and it serves the chain to `servedRoot`. */

@@ -111,5 +111,7 @@ export function sweepDueAt(state: DomainState, policy: Pick<RetryPolicy, 'notify
   if (certificate && !renewalStopped) times.push(Date.parse(certificate.renewsAt));
   if (certificate?.renewalCheckAt) times.push(Date.parse(certificate.renewalCheckAt));
   if (state.failingSince && !state.failureNotified) times.push(Date.parse(state.failingSince) + policy.notifyAfterMs);
+  // An open attempt is always due: the reconciler checks that an execution still runs it.
+  if (attempt && !attempt.closed && state.updatedAt) times.push(Date.parse(state.updatedAt));
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
 }

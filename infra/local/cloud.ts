@@ -2,11 +2,11 @@
 // the API, the issuance workflow and PostgreSQL database hosts, all on 127.0.0.1, all running the definitions
 // the CDK stack synthesizes and the handler files Lambda runs.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
 import { LocalDatabaseServers } from '../../functions/adapters/databases/local-database-servers.ts';
@@ -26,7 +26,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startPebble, type Pebble } from './pebble.ts';
 import { createPlatformCa, startPostgresCluster, type PlatformCa, type PostgresCluster } from './postgres.ts';
 import { localClientConfig, localPorts } from './local-ports.ts';
-import { freePort } from './ports.ts';
+import { freePort, keptPort } from './ports.ts';
 import { startRouter, type Router } from './router.ts';
 import { pollStream, type StreamConsumer, type StreamPoller } from './stream-poller.ts';
 import { synthesize } from './synthesized.ts';
@@ -43,7 +43,10 @@ const LOCAL_ACME_POLL_MS = 100;
 const LOCAL_DNS_DEADLINE_MS = 1000;
 
 export interface LocalCloudOptions {
+  /** Where everything is kept: the log and projections, installed certificates and keys, databases. A restart carries on from it. */
   dataDir: string;
+  /** Empties the data folder first. */
+  fresh?: boolean;
   /** 0 picks a free port (tests); `npm start` uses fixed, documented ones. */
   apiPort?: number;
   routerHttpPort?: number;
@@ -96,9 +99,8 @@ export interface LocalCloud {
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const dataDir = options.dataDir;
-  // Pebble and DynamoDB Local start empty: certificates from an earlier run chain to a root that is gone.
-  await rm(join(dataDir, 'certificates'), { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (options.fresh) await rm(dataDir, { recursive: true, force: true });
+  await mkdir(join(dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
   // The database servers run as the postgres user, who must pass through (not list) this folder;
   // what is secret inside is 0600 or in 0700 folders of its own.
   await chmod(dataDir, 0o711);
@@ -108,11 +110,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
   try {
     const routerHttpPort = options.routerHttpPort || (await freePort());
-    const dns = await startDnsServer({ port: options.dnsPort ?? 0 });
+    const dns = await startDnsServer({ port: options.dnsPort ?? 0, file: join(dataDir, 'dns-zone.json') });
     stops.push(() => dns.stop());
     dns.zone.set(`*.${LOCAL_DNS_TARGET_SUFFIX}`, 'A', ['127.0.0.1']);
     const starting = Promise.allSettled([
-      startDynamoDbLocal(),
+      startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb') }),
       startPebble({
         dataDir: join(dataDir, 'pebble'),
         dnsServer: dns.address,
@@ -141,15 +143,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       serverTls: pebble.serverTls,
       rateLimits,
       renewalInfo: options.renewalInfo ?? true,
+      // The CA's address stays across restarts, as Let's Encrypt's does: order URLs in the log then reach
+      // a CA that answers it no longer knows them (Pebble starts empty), not a closed port.
+      port: await keptPort(join(dataDir, 'acme-port')),
     });
     stops.push(() => acmeFaults.stop());
 
     const tableNames = await createTables(dynamodb, synthesized.tables);
-    // Tokens are signed with a secret made for this run; uploads may chain to this run's Pebble.
-    const apiTokenSecret = randomBytes(32).toString('base64url');
+    // Tokens are signed with a secret kept in the folder, so printed tokens work after a restart.
+    const apiTokenSecret = await keptSecret(join(dataDir, 'api-token-secret'));
+    // Pebble makes new roots at every start; certificates issued before chain to earlier ones, which stay trusted here.
     const pebbleRootFile = join(dataDir, 'pebble-root.pem');
-    const pebbleRootsPem = await pebble.rootCertificatesPem();
-    await writeFile(pebbleRootFile, pebbleRootsPem.join(''));
+    const pebbleRootsPem = await accumulatedRoots(pebbleRootFile, await pebble.rootCertificatesPem());
     const platformCa = await createPlatformCa(join(dataDir, 'platform-ca'));
     const clusters = new Map<string, PostgresCluster>();
     stops.push(async () => {
@@ -197,6 +202,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     );
     const poller = await startProjector(dynamodb, tableNames.Events!, projector as StreamConsumer);
     stops.push(() => poller.stop());
+    // What a crash or a stop left open carries on: once the projection has caught up with the log,
+    // every open attempt gets an execution again (nothing runs yet, so none is live).
+    await poller.caughtUp();
+    await sweeper!({ reconcileNow: true });
 
     const sweep = () => sweeper!(undefined);
     const sweepTimer = setInterval(
@@ -273,16 +282,39 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   }
 }
 
-/** Table logical ids (`EventsD32975C2`) become short local names (`Events`). */
+/** Table logical ids (`EventsD32975C2`) become short local names (`Events`); tables kept from an earlier run stay. */
 async function createTables(dynamodb: DynamoDbLocal, tables: ReturnType<typeof synthesize>['tables']): Promise<Record<string, string>> {
   const client = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
+  const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   const names: Record<string, string> = {};
   for (const [logicalId, definition] of Object.entries(tables)) {
     const name = logicalId.replace(/[0-9A-F]{8}$/, '');
-    await client.send(new CreateTableCommand({ ...definition, TableName: name }));
+    if (!existing.has(name)) await client.send(new CreateTableCommand({ ...definition, TableName: name }));
     names[name] = name;
   }
   return names;
+}
+
+/** A random secret made on the first start and read on the next ones (mode 0600). */
+async function keptSecret(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const secret = randomBytes(32).toString('base64url');
+    await writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+/** This run's roots first, then those of earlier runs still in the file: every one is written back. */
+async function accumulatedRoots(file: string, current: string[]): Promise<string[]> {
+  const earlier =
+    (await readFile(file, 'utf8').catch(() => '')).match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g) ?? [];
+  const normalise = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
+  const roots = [...new Set([...current, ...earlier].map(normalise))];
+  await writeFile(file, roots.join(''));
+  return roots;
 }
 
 async function startProjector(dynamodb: DynamoDbLocal, eventsTable: string, projector: StreamConsumer): Promise<StreamPoller> {

@@ -1,6 +1,7 @@
 // A programmable DNS zone that stands in for public DNS and for the recursive
 // resolver (8.8.8.8) both our DNS checks and Pebble's validation authority ask.
 import type { Socket as UdpSocket } from 'node:dgram';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIPv4, isIPv6, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { Packet, createTCPServer, createUDPServer, type Resource } from 'dns2';
 import type { CaaRecord } from '../../functions/domain/caa.ts';
@@ -17,6 +18,8 @@ interface ZoneNode {
   failures: Map<number | typeof ALL_TYPES, Behaviour>;
 }
 
+type SavedZone = Array<[string, { records: Array<[number, RecordData[]]>; failures: Array<[number | typeof ALL_TYPES, Behaviour]> }]>;
+
 /** What the server sends for one question; `null` means stay silent. */
 export type ZoneAnswer = { rcode: number; answers: Resource[] } | null;
 
@@ -31,6 +34,13 @@ const MAX_CHARACTER_STRING_BYTES = 255;
 export class DnsZone {
   readonly #nodes = new Map<string, ZoneNode>();
   readonly #pendingChanges = new Map<string, { queries: number; type: 'TXT'; values: string[] }>();
+
+  /** With a file, the zone is kept there across restarts, as public DNS outlives the local cloud. */
+  constructor(private readonly file?: string) {
+    if (!file || !existsSync(file)) return;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedZone;
+    for (const [name, { records, failures }] of saved) this.#nodes.set(name, { records: new Map(records), failures: new Map(failures) });
+  }
 
   /** Replaces that name's records of that type; an empty list removes them. */
   set(name: string, type: 'A' | 'AAAA' | 'TXT' | 'CNAME', values: string[]): void {
@@ -58,6 +68,7 @@ export class DnsZone {
   /** Forgets the name: its records of every type and any failure set on it. */
   remove(name: string): void {
     this.#nodes.delete(normalize(name));
+    this.#save();
   }
 
   /**
@@ -66,6 +77,7 @@ export class DnsZone {
    */
   fail(name: string, behaviour: Behaviour, type?: RecordType): void {
     this.#nodeFor(name).failures.set(type === undefined ? ALL_TYPES : Packet.TYPE[type], behaviour);
+    this.#save();
   }
 
   /**
@@ -79,6 +91,7 @@ export class DnsZone {
   clear(): void {
     this.#nodes.clear();
     this.#pendingChanges.clear();
+    this.#save();
   }
 
   /**
@@ -118,6 +131,15 @@ export class DnsZone {
     if (records.length > 0) node.records.set(Packet.TYPE[type], records);
     else node.records.delete(Packet.TYPE[type]);
     if (node.records.size === 0 && node.failures.size === 0) this.#nodes.delete(normalize(name));
+    this.#save();
+  }
+
+  /** Written whole and renamed into place: a crash leaves the last zone or the new one, never half. */
+  #save(): void {
+    if (!this.file) return;
+    const saved: SavedZone = [...this.#nodes].map(([name, node]) => [name, { records: [...node.records], failures: [...node.failures] }]);
+    writeFileSync(`${this.file}.tmp`, JSON.stringify(saved));
+    renameSync(`${this.file}.tmp`, this.file);
   }
 
   #nodeFor(name: string): ZoneNode {
@@ -153,8 +175,8 @@ export interface DnsServer {
 }
 
 /** Serves the zone over UDP and TCP on 127.0.0.1, on the same port number. */
-export async function startDnsServer(options: { port?: number } = {}): Promise<DnsServer> {
-  const zone = new DnsZone();
+export async function startDnsServer(options: { port?: number; file?: string } = {}): Promise<DnsServer> {
+  const zone = new DnsZone(options.file);
   const maxAttempts = options.port === undefined ? 10 : 1;
   for (let attempt = 1; ; attempt++) {
     try {

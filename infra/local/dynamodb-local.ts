@@ -1,5 +1,5 @@
-// DynamoDB Local for the local cloud and the tests: a fresh in-memory instance per call,
-// on 127.0.0.1 only, on a port the OS picks unless one is asked for.
+// DynamoDB Local for the local cloud and the tests: in memory, or kept in a folder
+// (`dbPath`) across restarts; on 127.0.0.1 only, on a port the OS picks unless one is asked for.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -30,8 +30,8 @@ process.on('exit', () => {
   for (const child of runningChildren) child.kill('SIGKILL');
 });
 
-/** Starts a fresh in-memory DynamoDB Local on 127.0.0.1; resolves once it answers requests. */
-export async function startDynamoDbLocal(options: { port?: number } = {}): Promise<DynamoDbLocal> {
+/** Starts DynamoDB Local on 127.0.0.1 (in memory unless `dbPath` names its folder); resolves once it answers requests. */
+export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<DynamoDbLocal> {
   const child = spawn(
     'java',
     [
@@ -44,7 +44,7 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
       [path.join(emulatorDir, 'DynamoDBLocal.jar'), path.join(libDir, '*')].join(path.delimiter),
       launcherSource,
       String(options.port ?? 0),
-      '-inMemory',
+      ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
       '-disableTelemetry',
     ],
     // This jar version parses -disableTelemetry but never reads it; this variable is what it checks.
@@ -56,7 +56,8 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
     runningChildren.delete(child);
   });
   const stop = async () => {
-    child.kill('SIGKILL'); // in-memory: nothing to flush, so no need for a graceful shutdown
+    // In memory there is nothing to flush; on disk every write was committed to SQLite as it was answered.
+    child.kill('SIGKILL');
     await exited;
   };
 

@@ -16,10 +16,15 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 
 async function main(): Promise<void> {
   const dataDir = process.env.LOCAL_CLOUD_DIR ?? join(process.cwd(), '.local-cloud');
-  console.log('Starting the local cloud (DynamoDB Local, Pebble, DNS, router, API, workflows, PostgreSQL)...');
+  // The data folder carries over from the last run unless told to start empty.
+  const fresh = process.argv.includes('--fresh') || process.env.LOCAL_CLOUD_FRESH === '1';
+  console.log(
+    `Starting the local cloud (DynamoDB Local, Pebble, DNS, router, API, workflows, PostgreSQL) in ${dataDir}${fresh ? ', emptied first' : ''}...`,
+  );
   const started = Date.now();
   const cloud = await startLocalCloud({
     dataDir,
+    fresh,
     apiPort: port('API_PORT', 3000),
     routerHttpPort: port('ROUTER_HTTP_PORT', 5002),
     routerHttpsPort: port('ROUTER_HTTPS_PORT', 8443),

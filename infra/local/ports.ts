@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 
 /**
@@ -19,6 +20,23 @@ export async function freePorts(count: number): Promise<number[]> {
   } finally {
     await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
   }
+}
+
+/** The port written in `file` when it is free again, else a free one, written there for the next start. */
+export async function keptPort(file: string): Promise<number> {
+  const kept = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(kept) && kept > 0 && (await isFree(kept))) return kept;
+  const port = await freePort();
+  await writeFile(file, String(port));
+  return port;
+}
+
+function isFree(port: number): Promise<boolean> {
+  const probe = net.createServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 export async function freePort(): Promise<number> {

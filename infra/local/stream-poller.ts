@@ -14,6 +14,8 @@ export type StreamConsumer = (event: DynamoDBStreamEvent) => Promise<unknown>;
 const POLL_INTERVAL_MS = 50;
 
 export interface StreamPoller {
+  /** Resolves once a pass over every shard found nothing left to deliver: the projection has caught up. */
+  caughtUp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,14 +34,19 @@ export function pollStream(client: DynamoDBStreamsClient, streamArn: string, con
     }
   }
 
-  async function drainShards(): Promise<void> {
+  /** How many records the pass delivered. */
+  async function drainShards(): Promise<number> {
+    let delivered = 0;
     for (const [shardId, iterator] of iterators) {
       if (!iterator) continue;
       const { Records = [], NextShardIterator } = await client.send(new GetRecordsCommand({ ShardIterator: iterator }));
       iterators.set(shardId, NextShardIterator);
       if (Records.length > 0) await deliver(Records);
+      delivered += Records.length;
     }
+    return delivered;
   }
+  let waitingForIdle: Array<() => void> = [];
 
   async function deliver(records: _Record[]): Promise<void> {
     // At least once, like Lambda: a failed batch is retried until it goes through.
@@ -60,7 +67,10 @@ export function pollStream(client: DynamoDBStreamsClient, streamArn: string, con
     while (!stopped) {
       try {
         await discoverShards();
-        await drainShards();
+        if ((await drainShards()) === 0) {
+          for (const resolve of waitingForIdle) resolve();
+          waitingForIdle = [];
+        }
       } catch (error) {
         if (!stopped) console.error(`stream poll failed: ${String(error)}`);
       }
@@ -69,6 +79,7 @@ export function pollStream(client: DynamoDBStreamsClient, streamArn: string, con
   })();
 
   return {
+    caughtUp: () => new Promise((resolve) => waitingForIdle.push(resolve)),
     async stop() {
       stopped = true;
       await loop;

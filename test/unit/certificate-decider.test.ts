@@ -278,3 +278,29 @@ describe('the order budget, after failures and deferrals', () => {
       .then({ type: 'OrderBudgetTaken', data: { attempt: 2, kind: 'renewal' } });
   });
 });
+
+test('the reconciler restarts an open attempt with a new execution number; a closed one is left alone', () => {
+  given(added, requested(1), dnsVerified(1))
+    .when({ type: 'RestartExecution', attempt: 1 })
+    .then({ type: 'ExecutionRestarted', data: { attempt: 1, restart: 1 } });
+  given(added, requested(1), { type: 'ExecutionRestarted', data: { attempt: 1, restart: 1 } })
+    .when({ type: 'RestartExecution', attempt: 1 })
+    .then({ type: 'ExecutionRestarted', data: { attempt: 1, restart: 2 } });
+  given(added, requested(1), ...installed(1))
+    .when({ type: 'RestartExecution', attempt: 1 })
+    .then();
+});
+
+test('an order the CA forgot goes: the attempt is back before its order and orders (and pays) afresh', () => {
+  const forgotten = { type: 'OrderForgottenByCa', data: { attempt: 1, orderUrl: order.orderUrl } } as const;
+  const history = [added, requested(1), dnsVerified(1), { type: 'OrderBudgetTaken', data: { attempt: 1 } } as const, orderCreated(1)];
+  given(...history)
+    .when({ type: 'ForgetOrder', attempt: 1, orderUrl: order.orderUrl })
+    .then(forgotten);
+  // Another order than the recorded one: nothing to forget.
+  given(...history)
+    .when({ type: 'ForgetOrder', attempt: 1, orderUrl: 'https://ca/order/other' })
+    .then();
+  const after = given(...history, forgotten).state.attempt!;
+  assert.deepEqual([after.order, after.stage, after.budgetTaken], [undefined, 'dns-verified', false]);
+});

@@ -52,22 +52,27 @@ test('an order the ledger holds back is Waiting, RATE_LIMITED, predicted, until 
   );
 });
 
-test("the sweep's index holds a domain only while something is due: renewal, ARI check, failing notice", () => {
+test("the sweep's index holds a domain only while something is due: an open attempt, renewal, ARI check, failing notice", () => {
   const policy = { notifyAfterMs: 3 * 24 * 60 * 60_000 };
-  assert.equal(sweepDueAt(fold([added, requested(1)]), policy), undefined, 'nothing to renew, nothing failing');
+  const open = fold([added, requested(1)]);
+  assert.equal(sweepDueAt(open, policy), open.updatedAt, 'an open attempt: the reconciler checks an execution runs it');
   const issued = fold([added, requested(1), ...installed(1)]);
   assert.equal(sweepDueAt(issued, policy), issued.certificate!.renewsAt);
   const withAri = fold([added, requested(1), ...installed(1, 'aki.serial')]);
   assert.equal(sweepDueAt(withAri, policy), withAri.certificate!.renewalCheckAt, 'the first ARI look comes first');
-  const failing = fold([added, requested(1), failed(1, false)]);
-  assert.equal(sweepDueAt(failing, policy), new Date(Date.parse(failing.failingSince!) + policy.notifyAfterMs).toISOString());
+  const failedForGood = fold([added, requested(1), failed(1, true)]);
+  assert.equal(
+    sweepDueAt(failedForGood, policy),
+    new Date(Date.parse(failedForGood.failingSince!) + policy.notifyAfterMs).toISOString(),
+    'closed: only the notice is due',
+  );
   const notified = fold([
     added,
     requested(1),
-    failed(1, false),
-    { type: 'FailureNotified', data: { failingSince: failing.failingSince! } },
+    failed(1, true),
+    { type: 'FailureNotified', data: { failingSince: failedForGood.failingSince! } },
   ]);
-  assert.equal(sweepDueAt(notified, policy), undefined, 'told once: no longer due');
+  assert.equal(sweepDueAt(notified, policy), undefined, 'told once, nothing open: no longer due');
 });
 
 test('an attempt that failed for good, whatever started it, leaves the sweep alone until a refresh', () => {

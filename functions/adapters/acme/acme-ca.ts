@@ -13,6 +13,7 @@ import {
   AcmeProblemError,
   CaUnreachableError,
   OrderAlreadyFinalizedError,
+  OrderNotFoundError,
   ProfileNotOfferedError,
   type AuthorizationState,
   type CertificateAuthority,
@@ -43,12 +44,12 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   }
 
   accountUrl(): Promise<string> {
-    return this.call(async (client) => client.getAccountUrl());
+    return this.call(undefined, async (client) => client.getAccountUrl());
   }
 
   createOrder(hostname: string, options: { challengeType?: ChallengeType; replaces?: string } = {}): Promise<CreatedOrder> {
     const { challengeType = 'http-01', replaces } = options;
-    return this.call(async (client) => {
+    return this.call(undefined, async (client) => {
       // acme-client passes fields it does not know through to newOrder.
       const profile = await this.offeredProfile();
       const request = {
@@ -126,13 +127,13 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   }
 
   askToValidate(challengeUrl: string): Promise<void> {
-    return this.call(async (client) => {
+    return this.call(challengeUrl, async (client) => {
       await client.completeChallenge({ type: 'http-01', url: challengeUrl, token: '', status: 'pending' });
     });
   }
 
   authorization(authorizationUrl: string, challengeType: ChallengeType = 'http-01'): Promise<AuthorizationState> {
-    return this.call(async (client) => {
+    return this.call(authorizationUrl, async (client) => {
       const [authorization] = await client.getAuthorizations({ authorizations: [authorizationUrl] } as acme.Order);
       if (!authorization) throw new Error(`authorization ${authorizationUrl} not found`);
       const challenge = authorization.challenges.find((candidate) => candidate.type === challengeType);
@@ -146,7 +147,7 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   }
 
   issue(orderUrl: string, hostname: string): Promise<Issuance> {
-    return this.call(async (client) => {
+    return this.call(orderUrl, async (client) => {
       let order = await client.getOrder({ url: orderUrl } as acme.Order);
       if (order.status !== 'ready') throw new OrderAlreadyFinalizedError(orderUrl, order.status);
       const [privateKey, csr] = await acme.crypto.createCsr(
@@ -160,14 +161,18 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     });
   }
 
-  /** Every failure is either the CA's problem document or the CA being unreachable. */
-  private async call<T>(operation: (client: acme.Client) => Promise<T>): Promise<T> {
+  /**
+   * Every failure is either the CA's problem document or the CA being unreachable; a 404 about
+   * `orderScoped` (an order, authorization or challenge URL we recorded) is the CA having forgotten it.
+   */
+  private async call<T>(orderScoped: string | undefined, operation: (client: acme.Client) => Promise<T>): Promise<T> {
     // Outside the try: an account key that cannot be read is our fault, not the CA being down.
     const client = await this.acmeClient();
     try {
       await this.ensureAccount(client);
       return await operation(client);
     } catch (error) {
+      if (orderScoped && error instanceof AcmeProblemError && error.httpStatus === 404) throw new OrderNotFoundError(orderScoped);
       const ours =
         error instanceof AcmeProblemError || error instanceof OrderAlreadyFinalizedError || error instanceof ProfileNotOfferedError;
       throw ours ? error : new CaUnreachableError(error);
@@ -254,6 +259,14 @@ function installHttpBehaviour(directoryTlsCaPem: string | undefined): void {
     // badNonce is retried by acme-client itself; let it through.
     if (contentType.includes('application/problem+json') && body?.type && body.type !== `${ACME_ERROR_PREFIX}badNonce`) {
       throw new AcmeProblemError(body as AcmeProblem, response.status, retryAfterInstant(response.headers['retry-after']));
+    }
+    // Pebble answers a URL it does not know (after a restart) with a bare 404, no problem document.
+    if (response.status === 404) {
+      throw new AcmeProblemError(
+        { type: `${ACME_ERROR_PREFIX}malformed`, detail: `${response.config.url} is not known`, status: 404 },
+        404,
+        undefined,
+      );
     }
     return response;
   });

@@ -81,6 +81,14 @@ export class OrderAlreadyFinalizedError extends Error {
   }
 }
 
+/** The CA does not know the order (or its authorization, or challenge) any more: it was reset on its side. */
+export class OrderNotFoundError extends Error {
+  constructor(readonly url: string) {
+    super(`the certificate authority no longer knows ${url} (it was reset); a new order follows`);
+    this.name = 'OrderNotFoundError';
+  }
+}
+
 /** The configured ACME profile is not one the CA's directory lists. */
 export class ProfileNotOfferedError extends Error {
   constructor(profile: string, offered: string[]) {

@@ -92,6 +92,10 @@ export class LocalWorkflows implements Workflows {
     await execution?.done;
   }
 
+  async isRunning(input: IssuanceInput): Promise<boolean> {
+    return this.executions.get(executionName(input))?.status === 'RUNNING';
+  }
+
   async stopAll(): Promise<void> {
     for (const execution of this.executions.values()) if (execution.status === 'RUNNING') execution.abort();
     await Promise.all([...this.executions.values()].map((execution) => execution.done));

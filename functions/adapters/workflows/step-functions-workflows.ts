@@ -1,4 +1,11 @@
-import { ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { executionName, type IssuanceInput } from '../../domain/issuance.ts';
 import type { Workflows } from './workflows.ts';
 
@@ -20,12 +27,26 @@ export class StepFunctionsWorkflows implements Workflows {
   }
 
   async stopIssuance(input: IssuanceInput): Promise<void> {
-    // An execution's ARN is its state machine's, with `execution` and its name.
-    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(input)}`;
     try {
+      const executionArn = this.executionArn(input);
       await this.client.send(new StopExecutionCommand({ executionArn, cause: 'The domain was removed or automation turned off' }));
     } catch (error) {
       if (!(error instanceof ExecutionDoesNotExist)) throw error;
     }
+  }
+
+  async isRunning(input: IssuanceInput): Promise<boolean> {
+    try {
+      const { status } = await this.client.send(new DescribeExecutionCommand({ executionArn: this.executionArn(input) }));
+      return status === 'RUNNING';
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return false;
+      throw error;
+    }
+  }
+
+  /** An execution's ARN is its state machine's, with `execution` and its name. */
+  private executionArn(input: IssuanceInput): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(input)}`;
   }
 }

@@ -32,9 +32,9 @@ export function stepLambda<B extends Builders, Output>(
 }
 
 function parseIssuanceInput(event: unknown): IssuanceInput {
-  const { app, hostname, attempt } = (event ?? {}) as Partial<IssuanceInput>;
+  const { app, hostname, attempt, restart } = (event ?? {}) as Partial<IssuanceInput>;
   if (typeof app !== 'string' || typeof hostname !== 'string' || !Number.isInteger(attempt)) {
     throw new TypeError('step input must have app (string), hostname (string) and attempt (integer)');
   }
-  return { app, hostname, attempt: attempt as number };
+  return { app, hostname, attempt: attempt as number, ...(Number.isInteger(restart) && { restart: restart as number }) };
 }

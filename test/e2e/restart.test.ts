@@ -1,0 +1,116 @@
+// The local cloud survives a crash: killed with SIGKILL (its whole process group, so
+// Pebble forgets everything too, as after a CA-side reset) while an issuance runs, then
+// started again on the same folder, the reconciler finishes what the crash left open.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { startCloudProcess, type CloudProcess, type CloudProcessReady } from '../support/cloud-process.ts';
+
+const APP = 'crash';
+const HOSTNAME = 'www.crash.test';
+const dataDir = await mkdtemp(join(tmpdir(), 'local-cloud-crash-'));
+const running: CloudProcess[] = [];
+after(async () => {
+  for (const cloud of running) cloud.kill();
+  await Promise.all(running.map((cloud) => cloud.exited));
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function start(killAtState?: string): CloudProcess {
+  const cloud = startCloudProcess({ dataDir, app: APP, hostnames: [HOSTNAME], ...(killAtState && { killAtState }) });
+  running.push(cloud);
+  return cloud;
+}
+
+async function call(ready: CloudProcessReady, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${ready.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ready.operatorToken}`, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+async function statusOf(ready: CloudProcessReady, wanted: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    last = (await call(ready, 'GET', `/apps/${APP}/acm`)).body.domains?.find((domain: any) => domain.hostname === HOSTNAME);
+    if (last?.status === wanted) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${HOSTNAME} did not reach ${wanted}; last ${JSON.stringify(last)}`);
+}
+
+/** The certificates the local store holds for the hostname (its records name it in clear; keys are sealed). */
+async function storedFor(hostname: string): Promise<number> {
+  const folder = join(dataDir, 'certificates');
+  const entries = (await readdir(folder, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory());
+  const records = await Promise.all(
+    entries.map(async (entry) => JSON.parse(await readFile(join(folder, entry.name, 'certificate.json'), 'utf8').catch(() => '{}'))),
+  );
+  return records.filter((record: { hostname?: string }) => record.hostname === hostname).length;
+}
+
+function servedSerial(ready: CloudProcessReady, rootFile: string): Promise<string> {
+  return readFile(rootFile, 'utf8').then(
+    (roots) =>
+      new Promise((resolve, reject) => {
+        const socket = tls.connect(
+          { host: '127.0.0.1', port: ready.routerHttpsPort, servername: HOSTNAME, ca: roots, rejectUnauthorized: true },
+          () => {
+            resolve(new X509Certificate(socket.getPeerCertificate(true).raw).serialNumber);
+            socket.end();
+          },
+        );
+        socket.once('error', reject);
+      }),
+  );
+}
+
+test('killed while AskCaToValidate runs, started again: one certificate, no duplicate event, and still served after another restart', async () => {
+  const first = start('AskCaToValidate');
+  const ready1 = await first.ready;
+  assert.equal((await call(ready1, 'POST', `/apps/${APP}/domains`, { hostname: HOSTNAME })).status, 201);
+  // The process kills its own group right after the CA was asked: no clean stop, nothing flushed on the way out.
+  await first.exited;
+
+  const second = start();
+  const ready2 = await second.ready;
+  const issued = await statusOf(ready2, 'Cert Issued');
+  const { body: events } = await call(ready2, 'GET', `/apps/${APP}/domains/${HOSTNAME}/events`);
+  const types = (events as Array<{ type: string }>).map((event) => event.type);
+  // The crash left attempt 1 open; the reconciler started it again, and the order the old Pebble knew was gone.
+  assert.ok(types.includes('ExecutionRestarted'), types.join(' '));
+  assert.ok(types.includes('OrderForgottenByCa'), types.join(' '));
+  assert.equal(types.filter((type) => type === 'IssuanceRequested').length, 1, 'one attempt');
+  assert.equal(types.filter((type) => type === 'CertificateInstalled').length, 1, 'installed once');
+  const orders = (events as Array<{ type: string; data: { orderUrl?: string } }>).filter((event) => event.type === 'OrderCreated');
+  assert.equal(new Set(orders.map((order) => order.data.orderUrl)).size, orders.length, 'no order recorded twice');
+  const versions = (events as Array<{ version: number }>).map((event) => event.version);
+  assert.deepEqual(
+    versions,
+    versions.map((_, index) => index + 1),
+    'gapless versions',
+  );
+  assert.equal(await storedFor(HOSTNAME), 1, 'one certificate in the store');
+  const serial = await servedSerial(ready2, ready2.pebbleRootFile);
+  const lastIssued = (events as Array<{ type: string; data: { serialNumber?: string } }>).findLast(
+    (event) => event.type === 'CertificateIssued',
+  );
+  assert.equal(serial, lastIssued?.data.serialNumber);
+
+  // After issuance: killed again, started again, the same certificate is served, verified against the roots kept.
+  second.kill();
+  await second.exited;
+  const third = start();
+  const ready3 = await third.ready;
+  assert.equal((await statusOf(ready3, 'Cert Issued')).expiresAt, issued.expiresAt);
+  assert.equal(await servedSerial(ready3, ready3.pebbleRootFile), serial);
+  const { body: after } = await call(ready3, 'GET', `/apps/${APP}/domains/${HOSTNAME}/events`);
+  assert.equal(after.length, events.length, 'a restart with nothing open appends nothing');
+});
