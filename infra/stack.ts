@@ -326,6 +326,14 @@ export class CertificateAutomationStack extends Stack {
     eventLog.grantReadWriteData(sweep);
     statusTable.grantReadData(sweep);
     stateMachine.grantStartExecution(sweep);
+    // The reconciler asks whether an attempt's execution still runs; deferred removals are retried here.
+    sweep.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [stateMachine.stateMachineArn.replace(':stateMachine:', ':execution:') + ':*'],
+      }),
+    );
+    sweep.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
     events.EventBus.grantAllPutEvents(sweep);
     new events.Rule(this, 'SweepSchedule', {
       description: 'Renews certificates that are due and reports domains failing for days',

@@ -2,7 +2,8 @@
 // turn automation on and off, refresh, delete an app. Each change is one transaction
 // over the streams it touches; workflows and certificates follow from what was recorded.
 import { decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
-import { decide, fold, type DomainState } from '../domain/certificate-decider.ts';
+import { CertificateInUseError } from '../adapters/certificates/certificate-store.ts';
+import { decide, fold, type DomainState, type RemovalDeferral } from '../domain/certificate-decider.ts';
 import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.ts';
 import { checkHostname } from '../domain/hostname.ts';
 import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
@@ -107,11 +108,12 @@ export async function removeDomain(
   origin?: PlatformOrigin,
 ): Promise<void> {
   if (await alreadyHandled(ports, origin)) return;
-  const command = { type: 'RemoveDomain', reason, ...(origin && { platformEventTime: origin.time }) } as const;
+  const asked = { type: 'RemoveDomain', reason, ...(origin && { platformEventTime: origin.time }) } as const;
   const before = await loadDomain(ports, ref);
-  const removes = decide(command, before, new Date(), ports.settings.retryPolicy).length > 0;
+  const removes = decide(asked, before, new Date(), ports.settings.retryPolicy).length > 0;
   // The certificate goes first: a removal recorded with its certificate still installed would leave it behind.
-  if (removes && before.certificate) await ports.certificates.remove(before.certificate.certificateArn);
+  const removalDeferred = removes && before.certificate ? await removeCertificate(ports, before.certificate.certificateArn) : undefined;
+  const command = { ...asked, ...(removalDeferred && { removalDeferred }) };
   await transactOnce(
     ports,
     domainStreams(ref),
@@ -162,8 +164,8 @@ async function automationOff(ports: AppPorts, app: string, domains: string[], co
     const ref = { app, hostname };
     const domain = await loadDomain(ports, ref);
     await stopRunningAttempt(ports, ref, domain);
-    if (domain.certificate) await ports.certificates.remove(domain.certificate.certificateArn);
-    await execute(ports, ref, { type: 'TurnAutomationOff' }, correlationId);
+    const removalDeferred = domain.certificate ? await removeCertificate(ports, domain.certificate.certificateArn) : undefined;
+    await execute(ports, ref, { type: 'TurnAutomationOff', ...(removalDeferred && { removalDeferred }) }, correlationId);
   }
 }
 
@@ -187,6 +189,23 @@ export async function deleteApp(ports: AppPorts, app: string, correlationId: str
     origin,
     { app },
   );
+}
+
+/**
+ * Deletes a managed certificate. One a TLS terminator still uses (ACM's ResourceInUseException)
+ * is not an error: the log records it as still to delete, and the sweep retries after the retry delay.
+ */
+export async function removeCertificate(
+  ports: Pick<Ports, 'certificates' | 'settings'>,
+  certificateArn: string,
+): Promise<RemovalDeferral | undefined> {
+  try {
+    await ports.certificates.remove(certificateArn);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof CertificateInUseError)) throw error;
+    return { reason: error.message, retryAt: new Date(Date.now() + ports.settings.retryPolicy.firstRetryDelayMs).toISOString() };
+  }
 }
 
 export async function stopRunningAttempt(ports: AppPorts, ref: DomainRef, state: DomainState): Promise<void> {

@@ -5,10 +5,11 @@
 import { decide } from '../domain/certificate-decider.ts';
 import { streamIds } from '../domain/events.ts';
 import { currentExecution } from '../domain/issuance.ts';
+import { removeCertificate } from './apps.ts';
 import type { Ports } from './ports.ts';
 import { execute, loadDomain, type DomainRef } from './streams.ts';
 
-export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications' | 'ca'>;
+export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications' | 'ca' | 'certificates'>;
 
 /** Domains attended to at once: small runs, so the CA and the log see a trickle, not a burst. */
 const RUN_SIZE = 25;
@@ -55,6 +56,7 @@ export async function sweep(
 
 async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boolean; notified: boolean }> {
   const correlationId = `sweep:${new Date().toISOString()}`;
+  await retryRemovals(ports, ref, correlationId);
   await checkRenewalInfo(ports, ref, correlationId);
   const renewal = await execute(ports, ref, { type: 'RenewIfDue' }, correlationId);
   // From the state, not from what this call appended: the next sweep starts a renewal a crash left unstarted
@@ -79,6 +81,15 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
   });
   await execute(ports, ref, notify, correlationId);
   return { renewal: renewal.appended.length > 0, notified: true };
+}
+
+/** Certificates still to delete (in use when their domain went) get another try once their time has come. */
+async function retryRemovals(ports: SweepPorts, ref: DomainRef, correlationId: string): Promise<void> {
+  const due = (await loadDomain(ports, ref)).pendingRemovals.filter((removal) => Date.parse(removal.retryAt) <= Date.now());
+  for (const { certificateArn } of due) {
+    const deferred = await removeCertificate(ports, certificateArn);
+    await execute(ports, ref, { type: 'RecordCertificateRemoval', certificateArn, ...(deferred && { deferred }) }, correlationId);
+  }
 }
 
 /** An open attempt with no live execution gets a new one, resuming at the try it was on. */

@@ -93,10 +93,18 @@ export interface DomainState {
   addedAt?: string;
   /** Automation was turned off for the app: nothing runs until an attempt is requested. */
   automationOff: boolean;
+  /** Certificates that should be gone but are still in use: the sweep retries removing them. */
+  pendingRemovals: Array<{ certificateArn: string; reason: string; retryAt: string }>;
   updatedAt?: string;
 }
 
-export const initialState: DomainState = { version: 0, removed: false, failureNotified: false, automationOff: false };
+export const initialState: DomainState = { version: 0, removed: false, failureNotified: false, automationOff: false, pendingRemovals: [] };
+
+/** Removing the certificate failed because it is in use: recorded, and retried at `retryAt`. */
+export interface RemovalDeferral {
+  reason: string;
+  retryAt: string;
+}
 
 /** Progress a workflow step reports; each one is a single event of the attempt. */
 export type StepOutcome = Extract<DomainEvent, { type: 'DnsVerified' | 'OrderCreated' | 'ChallengePublished' | 'ChallengeValidated' }>;
@@ -128,11 +136,19 @@ export type DomainCommand =
   | { type: 'AddDomain'; app: string; hostname: string; dnsTarget: string; platformEventTime?: string }
   | { type: 'AddDatabase'; app: string; database: string; hostname: string; port: number; platformEventTime?: string }
   /** `database`: a removal that arrives before its add still records that a database went. */
-  | { type: 'RemoveDomain'; reason: 'removed' | 'app-deleted'; platformEventTime?: string; database?: boolean }
+  | {
+      type: 'RemoveDomain';
+      reason: 'removed' | 'app-deleted';
+      platformEventTime?: string;
+      database?: boolean;
+      removalDeferred?: RemovalDeferral;
+    }
   /** A database serves the chain to another of the roots its certificate was offered with. */
   | { type: 'ServeRoot'; root: string }
   /** Automation went off for the app: the managed certificate goes, a running attempt ends. */
-  | { type: 'TurnAutomationOff' }
+  | { type: 'TurnAutomationOff'; removalDeferred?: RemovalDeferral }
+  /** The sweep's retry of a deferred removal: gone now, or deferred again. */
+  | { type: 'RecordCertificateRemoval'; certificateArn: string; deferred?: RemovalDeferral }
   | { type: 'RequestIssuance'; trigger: IssuanceTrigger }
   | { type: 'RecordStepOutcome'; outcome: StepOutcome }
   | { type: 'RecordFailure'; failure: FailureReport }
@@ -187,16 +203,12 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       const database = state.domain ? state.domain.database !== undefined : command.database;
       const removed: DomainEvent = database ? { type: 'DatabaseRemoved', data } : { type: 'DomainRemoved', data };
       if (!state.certificate) return [removed];
-      return [
-        { type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason: 'domain-removed' } },
-        removed,
-      ];
+      return [certificateGoes(state.certificate.certificateArn, 'domain-removed', command.removalDeferred), removed];
     }
     case 'TurnAutomationOff': {
       const events: DomainEvent[] = [];
       const reason = state.domain?.database ? 'enhanced-certificates-disabled' : 'acm-disabled';
-      if (state.certificate)
-        events.push({ type: 'CertificateRemoved', data: { certificateArn: state.certificate.certificateArn, reason } });
+      if (state.certificate) events.push(certificateGoes(state.certificate.certificateArn, reason, command.removalDeferred));
       if (state.attempt && !state.attempt.closed)
         events.push({ type: 'IssuanceCancelled', data: { attempt: state.attempt.number, reason } });
       return events;
@@ -257,6 +269,13 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       const attempt = requireCurrentAttempt(state, command.attempt);
       return attempt.replaces ? [{ type: 'ReplacementRefused', data: { attempt: command.attempt, replaces: attempt.replaces } }] : [];
     }
+    case 'RecordCertificateRemoval': {
+      const pending = state.pendingRemovals.find((removal) => removal.certificateArn === command.certificateArn);
+      if (!pending) return [];
+      const { certificateArn, deferred } = command;
+      if (!deferred) return [{ type: 'DeferredCertificateRemoved', data: { certificateArn } }];
+      return [{ type: 'CertificateRemovalDeferred', data: { certificateArn, because: 'domain-removed', ...deferred } }];
+    }
     case 'ForgetOrder': {
       const attempt = requireCurrentAttempt(state, command.attempt);
       if (attempt.closed || attempt.order?.orderUrl !== command.orderUrl) return [];
@@ -299,6 +318,17 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       return [{ type: 'FailureNotified', data: { failingSince: since } }];
     }
   }
+}
+
+/** The certificate goes now, or (in use by a TLS terminator) is recorded as still to go. */
+function certificateGoes(
+  certificateArn: string,
+  because: Extract<DomainEvent, { type: 'CertificateRemoved' }>['data']['reason'],
+  deferred: RemovalDeferral | undefined,
+): DomainEvent {
+  return deferred
+    ? { type: 'CertificateRemovalDeferred', data: { certificateArn, because, ...deferred } }
+    : { type: 'CertificateRemoved', data: { certificateArn, reason: because } };
 }
 
 /** Not added yet (or removed), and not an add older than the removal already recorded (which arrived late). */
@@ -503,6 +533,19 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         failingSince: state.failingSince ?? event.at,
       };
     }
+    case 'CertificateRemovalDeferred': {
+      const { certificateArn, because, reason, retryAt } = event.data;
+      const others = state.pendingRemovals.filter((removal) => removal.certificateArn !== certificateArn);
+      // It no longer serves the domain as far as we are concerned; only its deletion is outstanding.
+      const detached = state.certificate?.certificateArn === certificateArn;
+      return {
+        ...next,
+        pendingRemovals: [...others, { certificateArn, reason, retryAt }],
+        ...(detached && { certificate: undefined, automationOff: because !== 'domain-removed' }),
+      };
+    }
+    case 'DeferredCertificateRemoved':
+      return { ...next, pendingRemovals: state.pendingRemovals.filter((removal) => removal.certificateArn !== event.data.certificateArn) };
     case 'ServedRootChanged':
       return state.certificate ? { ...next, certificate: { ...state.certificate, servedRoot: event.data.root } } : next;
     case 'RenewalDue':

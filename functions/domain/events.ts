@@ -116,6 +116,13 @@ export type DomainEvent =
   | { type: 'DatabaseAdded'; data: { app: string; database: string; hostname: string; port: number; platformEventTime?: string } }
   | { type: 'DatabaseRemoved'; data: { reason: 'removed' | 'app-deleted'; platformEventTime?: string } }
   | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: AutomationOffReason | 'domain-removed' } }
+  /** The certificate should go but a TLS terminator still uses it: removing it is retried at `retryAt`. */
+  | {
+      type: 'CertificateRemovalDeferred';
+      data: { certificateArn: string; because: AutomationOffReason | 'domain-removed'; reason: string; retryAt: string };
+    }
+  /** A removal deferred earlier went through. */
+  | { type: 'DeferredCertificateRemoved'; data: { certificateArn: string } }
   | { type: 'IssuanceCancelled'; data: { attempt: number; reason: AutomationOffReason } };
 
 /** Automation went off: an app's ACM for its domains, or enhanced certificates for a database. */

@@ -51,8 +51,15 @@ export const isDatabaseRow = (row: StatusRow): row is DatabaseCertificateRow => 
 
 /** Undefined when the hostname is not (or no longer) managed. */
 export function certificateStatus(state: DomainState): StatusRow | undefined {
-  if (!state.domain || state.removed || !state.updatedAt) return undefined;
+  if (!state.domain || !state.updatedAt) return undefined;
   const { hostname, dnsTarget = '', database } = state.domain;
+  if (state.removed) {
+    // Gone from the app; a row stays while its certificate is still to delete, so the sweep retries it.
+    const [pending] = state.pendingRemovals;
+    if (!pending || database) return undefined;
+    const message = `Removed; its certificate is still in use (${pending.reason}), so deleting it is retried at ${pending.retryAt}.`;
+    return { hostname, dnsTarget, lastUpdated: state.updatedAt, status: 'Waiting', message };
+  }
   const base = {
     hostname,
     lastUpdated: state.updatedAt,
@@ -103,8 +110,9 @@ function certificateDates(certificate: NonNullable<DomainState['certificate']>) 
  * is due ever (no certificate, nothing failing): such a domain is not in the sweep's index.
  */
 export function sweepDueAt(state: DomainState, policy: Pick<RetryPolicy, 'notifyAfterMs'>): string | undefined {
-  if (!state.domain || state.removed) return undefined;
-  const times: number[] = [];
+  if (!state.domain) return undefined;
+  const times = state.pendingRemovals.map((removal) => Date.parse(removal.retryAt));
+  if (state.removed) return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
   const { certificate, attempt } = state;
   // An attempt that failed for good waits for a refresh, not for the sweep (as RenewIfDue decides).
   const renewalStopped = attempt?.failure?.final;

@@ -1,7 +1,13 @@
 // AWS Certificate Manager, where the platform's TLS terminators read certificates.
-import { ACMClient, DeleteCertificateCommand, ImportCertificateCommand, ResourceNotFoundException } from '@aws-sdk/client-acm';
+import {
+  ACMClient,
+  DeleteCertificateCommand,
+  ImportCertificateCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-acm';
 import acme from 'acme-client';
-import type { CertificateBundle, CertificateStore } from './certificate-store.ts';
+import { CertificateInUseError, type CertificateBundle, type CertificateStore } from './certificate-store.ts';
 
 export class AcmCertificateStore implements CertificateStore {
   constructor(private readonly client: ACMClient) {}
@@ -34,8 +40,11 @@ export class AcmCertificateStore implements CertificateStore {
       await this.client.send(new DeleteCertificateCommand({ CertificateArn: certificateArn }));
     } catch (error) {
       // Already deleted (or never there): what was asked for is done. A certificate still
-      // associated with a load balancer or distribution (ResourceInUseException) is not.
+      // associated with a load balancer or distribution is not: the caller retries later.
       if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') return;
+      if (error instanceof ResourceInUseException || (error as Error).name === 'ResourceInUseException') {
+        throw new CertificateInUseError(certificateArn, (error as Error).message);
+      }
       throw error;
     }
   }

@@ -16,6 +16,17 @@ export interface CertificateBundle {
 export interface CertificateStore {
   /** Installs and returns the certificate's ARN; with `replaceArn`, re-imports into it (renewal). */
   install(bundle: CertificateBundle, replaceArn?: string): Promise<string>;
-  /** Deletes the certificate; removing one that is already gone is fine. */
+  /** Deletes the certificate; removing one that is already gone is fine. One still in use throws CertificateInUseError. */
   remove(certificateArn: string): Promise<void>;
+}
+
+/** A TLS terminator (a load balancer, a distribution) still uses the certificate: it cannot go yet. */
+export class CertificateInUseError extends Error {
+  constructor(
+    readonly certificateArn: string,
+    detail: string,
+  ) {
+    super(`${certificateArn} is still in use (${detail})`);
+    this.name = 'CertificateInUseError';
+  }
 }

@@ -5,7 +5,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { access, link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CertificateBundle, CertificateStore } from './certificate-store.ts';
+import { CertificateInUseError, type CertificateBundle, type CertificateStore } from './certificate-store.ts';
 
 const ARN_PREFIX = 'arn:aws:acm:local:000000000000:certificate/';
 const ARN_ID = /^[0-9A-Za-z-]{1,64}$/;
@@ -32,6 +32,9 @@ interface StoredRecord extends StoredCertificate {
 }
 
 export class LocalCertificateStore implements CertificateStore {
+  /** Certificates a (pretend) load balancer holds: removing one fails as ACM's ResourceInUseException does. */
+  readonly inUse = new Set<string>();
+
   constructor(private readonly directory: string) {}
 
   async install(bundle: CertificateBundle, replaceArn?: string): Promise<string> {
@@ -57,6 +60,7 @@ export class LocalCertificateStore implements CertificateStore {
   }
 
   async remove(certificateArn: string): Promise<void> {
+    if (this.inUse.has(certificateArn)) throw new CertificateInUseError(certificateArn, 'a load balancer of this machine holds it');
     await rm(this.folderOf(certificateArn), { recursive: true, force: true });
   }
 
