@@ -134,6 +134,8 @@ export class CertificateAutomationStack extends Stack {
     steps.FinalizeAndInstall.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
     );
+    // A certificate a crash left unrecorded is found by its install-id tag (ACM cannot filter by tag; this API has no resource scope).
+    steps.FinalizeAndInstall.addToRolePolicy(new iam.PolicyStatement({ actions: ['tag:GetResources'], resources: ['*'] }));
     // A first certificate that could not be recorded is taken out again.
     steps.FinalizeAndInstall.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
 

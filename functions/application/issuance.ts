@@ -1,6 +1,7 @@
 // The issuance workflow's steps, one use case each. Every step runs at least once:
 // a retried step finds its outcome recorded and does not repeat it. A step that
 // fails records why (the domain's verdict) before the workflow's Catch takes over.
+import { randomUUID } from 'node:crypto';
 import { AcmeProblemError, CaUnreachableError, OrderNotFoundError, type Issuance } from '../adapters/acme/certificate-authority.ts';
 import { databaseOf } from '../domain/database.ts';
 import { anchoringRoot } from '../domain/uploaded-certificate.ts';
@@ -267,15 +268,24 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
   if (state.removed) throw new DomainNotFoundError(`${input.hostname} was removed`);
   if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
   const { orderUrl } = requireOrder(state, input);
+  const database = databaseOf(state);
+  // A run that died installing left a certificate no event names, or none: either way its key died with it.
+  const abandoned = state.attempt?.installing;
+  if (abandoned) {
+    const removed = database ? [] : await ports.certificates.removeInstalled(abandoned);
+    await execute(ports, input, { type: 'AbandonInstallation', attempt: input.attempt, removed }, correlationId);
+  }
   const issuance = await ports.ca.issue(orderUrl, input.hostname);
   const { certificate } = issuance;
-  const database = databaseOf(state);
+  // Recorded before the import: a crash between import and record is found by this id and cleaned up by the next run.
+  const installId = randomUUID();
+  await execute(ports, input, { type: 'StartInstalling', attempt: input.attempt, installId, certificate }, correlationId);
   const installation = database
     ? await installOnDatabase(ports, step, database, state, issuance)
     : {
         // A renewal re-imports into the ARN that is serving, so nothing that references it changes.
         certificateArn: await ports.certificates.install(
-          { hostname: input.hostname, chainPem: issuance.chainPem, privateKeyPem: issuance.privateKeyPem },
+          { hostname: input.hostname, chainPem: issuance.chainPem, privateKeyPem: issuance.privateKeyPem, installId },
           state.certificate?.certificateArn,
         ),
         uninstall: (arn: string) => ports.certificates.remove(arn),

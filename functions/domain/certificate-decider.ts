@@ -56,6 +56,8 @@ export interface Attempt {
   closed: boolean;
   /** Executions the reconciler started again for this attempt. */
   restarts: number;
+  /** An install began under this id and was not recorded yet. */
+  installing?: string;
   lastEventType: DomainEvent['type'];
 }
 
@@ -168,6 +170,9 @@ export type DomainCommand =
   | { type: 'ForgetOrder'; attempt: number; orderUrl: string }
   /** The attempt is open and nothing runs it: the reconciler starts it again. */
   | { type: 'RestartExecution'; attempt: number }
+  /** The CA issued this certificate; it is about to be installed under `installId`. */
+  | { type: 'StartInstalling'; attempt: number; installId: string; certificate: IssuedCertificate }
+  | { type: 'AbandonInstallation'; attempt: number; removed: string[] }
   /** The sweep's questions: is a renewal due, has the domain failed long enough to tell someone? */
   | { type: 'RenewIfDue' }
   /** What the CA's renewal information says now; `random` picks the instant inside a new window. */
@@ -245,7 +250,6 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       if (alreadyRecorded(attempt, 'CertificateInstalled')) return [];
       const { notBefore, notAfter } = command.certificate;
       return [
-        { type: 'CertificateIssued', data: { attempt: command.attempt, ...command.certificate } },
         {
           type: 'CertificateInstalled',
           data: { attempt: command.attempt, certificateArn: command.certificateArn, notBefore, notAfter, ...command.chains },
@@ -275,6 +279,21 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       const { certificateArn, deferred } = command;
       if (!deferred) return [{ type: 'DeferredCertificateRemoved', data: { certificateArn } }];
       return [{ type: 'CertificateRemovalDeferred', data: { certificateArn, because: 'domain-removed', ...deferred } }];
+    }
+    case 'StartInstalling': {
+      const attempt = requireCurrentAttempt(state, command.attempt);
+      if (attempt.closed) throw new StaleAttemptError(`attempt ${attempt.number} has ended`);
+      if (attempt.installing === command.installId) return [];
+      return [
+        { type: 'CertificateIssued', data: { attempt: command.attempt, ...command.certificate } },
+        { type: 'CertificateInstalling', data: { attempt: command.attempt, installId: command.installId } },
+      ];
+    }
+    case 'AbandonInstallation': {
+      const { installing } = requireCurrentAttempt(state, command.attempt);
+      return installing
+        ? [{ type: 'InstallationAbandoned', data: { attempt: command.attempt, installId: installing, removed: command.removed } }]
+        : [];
     }
     case 'ForgetOrder': {
       const attempt = requireCurrentAttempt(state, command.attempt);
@@ -447,7 +466,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
       const { certificateArn, notBefore, notAfter, servedRoot, availableRoots } = event.data;
       const ariId = state.attempt?.ariId;
       return {
-        ...withAttempt(next, event.type, { stage: 'installed', closed: true, failure: undefined }),
+        ...withAttempt(next, event.type, { stage: 'installed', closed: true, failure: undefined, installing: undefined }),
         certificate: {
           certificateArn,
           notBefore,
@@ -491,6 +510,10 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         state.attempt && STAGES.indexOf(state.attempt.stage) > STAGES.indexOf('dns-verified') ? 'dns-verified' : state.attempt?.stage;
       return withAttempt(next, event.type, { order: undefined, budgetTaken: false, ...(stage && { stage }) });
     }
+    case 'CertificateInstalling':
+      return withAttempt(next, event.type, { installing: event.data.installId });
+    case 'InstallationAbandoned':
+      return withAttempt(next, event.type, { installing: undefined });
     case 'ExecutionRestarted':
       return withAttempt(next, event.type, { restarts: event.data.restart });
     case 'ChallengePublished':

@@ -80,6 +80,10 @@ export type DomainEvent =
   | { type: 'ExecutionRestarted'; data: { attempt: number; restart: number } }
   | { type: 'ChallengeValidated'; data: { attempt: number; challengeUrl: string } }
   | { type: 'CertificateIssued'; data: { attempt: number } & IssuedCertificate }
+  /** About to install (an ACM import): what is installed under `installId` belongs to this attempt, recorded or not. */
+  | { type: 'CertificateInstalling'; data: { attempt: number; installId: string } }
+  /** A run died between installing and recording it: what it left under `installId` was deleted (its key is gone). */
+  | { type: 'InstallationAbandoned'; data: { attempt: number; installId: string; removed: string[] } }
   /** For a database, `certificateArn` is where its host reads it (a secret), and it serves the chain to `servedRoot`. */
   | {
       type: 'CertificateInstalled';

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -50,7 +51,8 @@ export const ca: Builder<Ports['ca']> = (config) =>
     pollMinMs: config.acmePollMinMs,
     ...(config.acmeProfile && { profile: config.acmeProfile }),
   });
-export const certificates: Builder<Ports['certificates']> = () => new AcmCertificateStore(new ACMClient({}));
+export const certificates: Builder<Ports['certificates']> = () =>
+  new AcmCertificateStore(new ACMClient({}), new ResourceGroupsTaggingAPIClient({}));
 export const workflows: Builder<Ports['workflows']> = (config) =>
   new StepFunctionsWorkflows(new SFNClient({}), setFor('STATE_MACHINE_ARN', config.stateMachineArn));
 export const notifications: Builder<Ports['notifications']> = (config) =>

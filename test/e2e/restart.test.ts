@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { startCloudProcess, type CloudProcess, type CloudProcessReady } from '../support/cloud-process.ts';
+import { AFTER_IMPORT, startCloudProcess, type CloudProcess, type CloudProcessReady } from '../support/cloud-process.ts';
 
 const APP = 'crash';
 const HOSTNAME = 'www.crash.test';
+const ORPHANED = 'orphan.crash.test';
 const dataDir = await mkdtemp(join(tmpdir(), 'local-cloud-crash-'));
 const running: CloudProcess[] = [];
 after(async () => {
@@ -21,7 +22,7 @@ after(async () => {
 });
 
 function start(killAtState?: string): CloudProcess {
-  const cloud = startCloudProcess({ dataDir, app: APP, hostnames: [HOSTNAME], ...(killAtState && { killAtState }) });
+  const cloud = startCloudProcess({ dataDir, app: APP, hostnames: [HOSTNAME, ORPHANED], ...(killAtState && { killAtState }) });
   running.push(cloud);
   return cloud;
 }
@@ -35,15 +36,15 @@ async function call(ready: CloudProcessReady, method: string, path: string, body
   return { status: response.status, body: (await response.json()) as any };
 }
 
-async function statusOf(ready: CloudProcessReady, wanted: string, timeoutMs = 30_000) {
+async function statusOf(ready: CloudProcessReady, wanted: string, hostname = HOSTNAME, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   let last: any;
   while (Date.now() < deadline) {
-    last = (await call(ready, 'GET', `/apps/${APP}/acm`)).body.domains?.find((domain: any) => domain.hostname === HOSTNAME);
+    last = (await call(ready, 'GET', `/apps/${APP}/acm`)).body.domains?.find((domain: any) => domain.hostname === hostname);
     if (last?.status === wanted) return last;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${HOSTNAME} did not reach ${wanted}; last ${JSON.stringify(last)}`);
+  throw new Error(`${hostname} did not reach ${wanted}; last ${JSON.stringify(last)}`);
 }
 
 /** The certificates the local store holds for the hostname (its records name it in clear; keys are sealed). */
@@ -113,4 +114,31 @@ test('killed while AskCaToValidate runs, started again: one certificate, no dupl
   assert.equal(await servedSerial(ready3, ready3.pebbleRootFile), serial);
   const { body: after } = await call(ready3, 'GET', `/apps/${APP}/domains/${HOSTNAME}/events`);
   assert.equal(after.length, events.length, 'a restart with nothing open appends nothing');
+  third.kill();
+  await third.exited;
+});
+
+test('killed between the certificate import and its record: the next run deletes what it left and issues once', async () => {
+  const crashing = start(AFTER_IMPORT);
+  const ready1 = await crashing.ready;
+  assert.equal((await call(ready1, 'POST', `/apps/${APP}/domains`, { hostname: ORPHANED })).status, 201);
+  await crashing.exited;
+  assert.equal(await storedFor(ORPHANED), 1, 'the crash left a certificate no event names');
+
+  const next = start();
+  const ready2 = await next.ready;
+  await statusOf(ready2, 'Cert Issued', ORPHANED);
+  const { body: events } = await call(ready2, 'GET', `/apps/${APP}/domains/${ORPHANED}/events`);
+  const abandoned = (events as Array<{ type: string; data: { removed?: string[] } }>).find(
+    (event) => event.type === 'InstallationAbandoned',
+  );
+  assert.equal(abandoned?.data.removed?.length, 1, JSON.stringify(events.map((event: { type: string }) => event.type)));
+  const installed = (events as Array<{ type: string; data: { certificateArn?: string } }>).filter(
+    (event) => event.type === 'CertificateInstalled',
+  );
+  assert.equal(installed.length, 1);
+  assert.notEqual(installed[0]!.data.certificateArn, abandoned!.data.removed![0], 'the orphan is not the one recorded');
+  assert.equal(await storedFor(ORPHANED), 1, 'exactly one certificate: the recorded one');
+  next.kill();
+  await next.exited;
 });

@@ -5,7 +5,8 @@
 // Run as a script, it starts the cloud and prints one JSON line when ready. With
 // KILL_AT_STATE=<Task state name> it kills its own process group as soon as that
 // step's handler has done its work, before the workflow records the step's output:
-// a crash at the worst moment, not a clean stop.
+// a crash at the worst moment, not a clean stop. KILL_AT_STATE=CertificateImported
+// kills it inside FinalizeAndInstall, between the import and the event that records it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -60,10 +61,15 @@ export function startCloudProcess(options: { dataDir: string; app: string; hostn
   };
 }
 
+/** Inside FinalizeAndInstall: the certificate is in the store, no event says so yet. */
+export const AFTER_IMPORT = 'CertificateImported';
+
 /** Wraps the source loader: the named step's handler kills the whole process group once it has run. */
 function killingAt(state: string | undefined): HandlerLoader {
-  const file = state ? ISSUANCE_STEPS[state as keyof typeof ISSUANCE_STEPS] : undefined;
-  if (state && !file) throw new Error(`KILL_AT_STATE=${state} is not a Task state (${Object.keys(ISSUANCE_STEPS).join(', ')})`);
+  const file = state && state !== AFTER_IMPORT ? ISSUANCE_STEPS[state as keyof typeof ISSUANCE_STEPS] : undefined;
+  if (state && state !== AFTER_IMPORT && !file) {
+    throw new Error(`KILL_AT_STATE=${state} is not a Task state (${Object.keys(ISSUANCE_STEPS).join(', ')}) nor ${AFTER_IMPORT}`);
+  }
   return async (handlerFile, ports) => {
     const handler = await loadSourceHandler(handlerFile, ports);
     if (handlerFile !== file) return handler;
@@ -81,7 +87,16 @@ async function main(): Promise<void> {
     dataDir: process.env.CLOUD_PROCESS_DIR!,
     handlerLoader: killingAt(process.env.KILL_AT_STATE),
     sweepIntervalMs: 60 * 60_000,
+    settings: { retryPolicy: { firstRetryDelayMs: 1000, maxRetryDelayMs: 5000 } },
   });
+  if (process.env.KILL_AT_STATE === AFTER_IMPORT) {
+    const install = cloud.certificates.install.bind(cloud.certificates);
+    cloud.certificates.install = async (bundle, replaceArn) => {
+      await install(bundle, replaceArn);
+      process.kill(0, 'SIGKILL');
+      return new Promise<never>(() => undefined);
+    };
+  }
   for (const hostname of (process.env.CLOUD_PROCESS_HOSTNAMES ?? '').split(',').filter(Boolean)) {
     cloud.dns.zone.set(hostname, 'CNAME', [`${app}.${LOCAL_DNS_TARGET_SUFFIX}`]);
   }

@@ -89,5 +89,6 @@ export const HAPPY_PATH_EVENTS = [
   'ChallengePublished',
   'ChallengeValidated',
   'CertificateIssued',
+  'CertificateInstalling',
   'CertificateInstalled',
 ];

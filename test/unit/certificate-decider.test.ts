@@ -63,13 +63,27 @@ describe('recording step outcomes', () => {
       .thenThrows('StaleAttemptError');
   });
 
-  test('the certificate is recorded as issued and installed together, once', () => {
-    const command = { type: 'RecordCertificate', attempt: 1, certificate, certificateArn: 'arn:cert/1' } as const;
+  test('the certificate is recorded as issued and installing before the install, then as installed, once', () => {
+    const [issued, installing, done] = installed(1);
     given(added, requested(1), dnsVerified(1), orderCreated(1))
+      .when({ type: 'StartInstalling', attempt: 1, installId: 'install-1', certificate })
+      .then(issued!, installing!);
+    const command = { type: 'RecordCertificate', attempt: 1, certificate, certificateArn: 'arn:cert/1' } as const;
+    given(added, requested(1), dnsVerified(1), orderCreated(1), issued!, installing!)
       .when(command)
-      .then(...installed(1));
+      .then(done!);
     given(added, requested(1), dnsVerified(1), orderCreated(1), ...installed(1))
       .when(command)
+      .then();
+  });
+
+  test('an install a crash left unrecorded is abandoned by the next run, which names what it removed', () => {
+    const [issued, installing] = installed(1);
+    given(added, requested(1), dnsVerified(1), orderCreated(1), issued!, installing!)
+      .when({ type: 'AbandonInstallation', attempt: 1, removed: ['arn:cert/orphan'] })
+      .then({ type: 'InstallationAbandoned', data: { attempt: 1, installId: 'install-1', removed: ['arn:cert/orphan'] } });
+    given(added, requested(1), dnsVerified(1), orderCreated(1))
+      .when({ type: 'AbandonInstallation', attempt: 1, removed: [] })
       .then();
   });
 });

@@ -64,6 +64,7 @@ export const certificate = {
 };
 export const installed = (attempt = 1, ariId?: string): TimedEvent[] => [
   { type: 'CertificateIssued', data: { attempt, ...certificate, ...(ariId && { ariId }) }, at: T0.toISOString() },
+  { type: 'CertificateInstalling', data: { attempt, installId: `install-${attempt}` }, at: T0.toISOString() },
   {
     type: 'CertificateInstalled',
     data: { attempt, certificateArn: 'arn:cert/1', notBefore: certificate.notBefore, notAfter: certificate.notAfter },

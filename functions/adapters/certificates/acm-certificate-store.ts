@@ -6,11 +6,19 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-acm';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import acme from 'acme-client';
 import { CertificateInUseError, type CertificateBundle, type CertificateStore } from './certificate-store.ts';
 
+/** The tag an install is found by, should a crash leave it unrecorded. */
+const INSTALL_ID_TAG = 'acm-automation:install-id';
+
 export class AcmCertificateStore implements CertificateStore {
-  constructor(private readonly client: ACMClient) {}
+  constructor(
+    private readonly client: ACMClient,
+    /** Finds certificates by tag without listing the account's: ACM itself cannot filter by tag. */
+    private readonly tagging: ResourceGroupsTaggingAPIClient,
+  ) {}
 
   async install(bundle: CertificateBundle, replaceArn?: string): Promise<string> {
     const [leaf, ...intermediates] = acme.crypto.splitPemChain(bundle.chainPem);
@@ -28,11 +36,21 @@ export class AcmCertificateStore implements CertificateStore {
           : [
               { Key: 'hostname', Value: bundle.hostname },
               { Key: 'managed-by', Value: 'acm-automation' },
+              ...(bundle.installId ? [{ Key: INSTALL_ID_TAG, Value: bundle.installId }] : []),
             ],
       }),
     );
     if (!CertificateArn) throw new Error(`ACM returned no ARN for ${bundle.hostname}`);
     return CertificateArn;
+  }
+
+  async removeInstalled(installId: string): Promise<string[]> {
+    const { ResourceTagMappingList = [] } = await this.tagging.send(
+      new GetResourcesCommand({ ResourceTypeFilters: ['acm:certificate'], TagFilters: [{ Key: INSTALL_ID_TAG, Values: [installId] }] }),
+    );
+    const arns = ResourceTagMappingList.flatMap((mapping) => (mapping.ResourceARN ? [mapping.ResourceARN] : []));
+    for (const arn of arns) await this.remove(arn);
+    return arns;
   }
 
   async remove(certificateArn: string): Promise<void> {

@@ -10,6 +10,8 @@ export interface CertificateBundle {
   /** Leaf first, then intermediates. */
   chainPem: string;
   privateKeyPem: string;
+  /** Recorded in the log before a managed certificate is installed and kept with it: finds one a crash left unrecorded. */
+  installId?: string;
 }
 
 /** The port: ACM in AWS, a folder in the local cloud. */
@@ -18,6 +20,8 @@ export interface CertificateStore {
   install(bundle: CertificateBundle, replaceArn?: string): Promise<string>;
   /** Deletes the certificate; removing one that is already gone is fine. One still in use throws CertificateInUseError. */
   remove(certificateArn: string): Promise<void>;
+  /** Deletes whatever was installed under `installId` (none, or one a crash left unrecorded); returns the ARNs. */
+  removeInstalled(installId: string): Promise<string[]>;
 }
 
 /** A TLS terminator (a load balancer, a distribution) still uses the certificate: it cannot go yet. */

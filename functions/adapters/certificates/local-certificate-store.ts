@@ -28,6 +28,7 @@ export interface StoredCertificate {
 /** What is on disk: the key as AES-256-GCM iv, tag and ciphertext (base64), bound to the ARN. */
 interface StoredRecord extends StoredCertificate {
   installedAt: string;
+  installId?: string;
   privateKey: { cipher: typeof CIPHER; iv: string; tag: string; ciphertext: string };
 }
 
@@ -51,6 +52,7 @@ export class LocalCertificateStore implements CertificateStore {
       names,
       chainPem: bundle.chainPem,
       installedAt: new Date().toISOString(),
+      ...(bundle.installId && { installId: bundle.installId }),
       privateKey: seal(masterKey, bundle.privateKeyPem, certificateArn),
     };
     // One file, written then renamed: a reader never sees a half-written certificate, nor
@@ -64,6 +66,22 @@ export class LocalCertificateStore implements CertificateStore {
     await rm(this.folderOf(certificateArn), { recursive: true, force: true });
   }
 
+  async removeInstalled(installId: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const record of await this.records()) {
+      if (record.installId !== installId) continue;
+      await this.remove(record.certificateArn);
+      removed.push(record.certificateArn);
+    }
+    return removed;
+  }
+
+  private async records(): Promise<StoredRecord[]> {
+    const entries = (await readdir(this.directory, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory());
+    const records = await Promise.all(entries.map((entry) => readRecord(join(this.directory, entry.name, CERTIFICATE_FILE))));
+    return records.filter((record): record is StoredRecord => record !== undefined);
+  }
+
   /**
    * The certificate installed for a hostname, with its key: for the local router only.
    * A certificate naming the hostname itself wins over a wildcard one; among equals,
@@ -71,12 +89,8 @@ export class LocalCertificateStore implements CertificateStore {
    */
   async findForHostname(hostname: string): Promise<(StoredCertificate & { privateKeyPem: string }) | undefined> {
     const wanted = normaliseName(hostname);
-    const entries = await readdir(this.directory, { withFileTypes: true }).catch(() => []);
     let best: { record: StoredRecord; exact: boolean } | undefined;
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const record = await readRecord(join(this.directory, entry.name, CERTIFICATE_FILE));
-      if (!record) continue;
+    for (const record of await this.records()) {
       const exact = record.names.includes(wanted);
       if (!exact && !record.names.some((name) => wildcardMatches(name, wanted))) continue;
       const better = !best || (exact && !best.exact) || (exact === best.exact && record.installedAt > best.record.installedAt);
