@@ -87,6 +87,8 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
         ...(retryAfter && { retryAfter }),
       };
     } catch (error) {
+      // A certificate the CA does not know (another CA's, or one issued before a CA-side reset) has no window: the fixed rule stands.
+      if ((error as { response?: { status?: number } }).response?.status === 404) return undefined;
       throw error instanceof AcmeProblemError ? error : new CaUnreachableError(error);
     }
   }
