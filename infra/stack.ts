@@ -105,6 +105,11 @@ export class CertificateAutomationStack extends Stack {
           sourceMap: true,
           // acme-client and others are CommonJS: give the ESM bundle a require().
           banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          // The SDK clients go in the bundle: the versions package-lock.json pins, not whichever the
+          // runtime carries that day, and the very bytes the local cloud runs (test/e2e/bundles.test.ts).
+          bundleAwsSDK: true,
+          // index.meta.json beside index.mjs: what went into the bundle, and its entry file.
+          metafile: true,
         },
       });
 

@@ -25,7 +25,7 @@ import { startDnsServer, type DnsServer } from './dns-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startPebble, type Pebble } from './pebble.ts';
 import { createPlatformCa, startPostgresCluster, type PlatformCa, type PostgresCluster } from './postgres.ts';
-import { localClientConfig, localPorts } from './local-ports.ts';
+import { localClientConfig, localPorts, type LocalPortsConfig } from './local-ports.ts';
 import { freePort, keptPort } from './ports.ts';
 import { startRouter, type Router } from './router.ts';
 import { pollStream, type StreamConsumer, type StreamPoller } from './stream-poller.ts';
@@ -171,7 +171,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => workflows.stopAll());
     const notifications = new LocalNotifications();
     const certificates = new LocalCertificateStore(join(dataDir, 'certificates'));
-    const ports = localPorts({
+    const portsConfig: LocalPortsConfig = {
       dynamodbEndpoint: dynamodb.endpoint,
       tables: { events: tableNames.Events!, status: tableNames.Status!, challenges: tableNames.Challenges! },
       acme: {
@@ -189,15 +189,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       notifications,
       apiTokenSecret,
       settings: localSettings(options.settings, pebbleRootsPem, rateLimits, pebbleRootFile),
-    });
+    };
+    const ports = localPorts(portsConfig);
     // A profile the CA does not offer is a configuration error: said now, not by a failed order later.
     await ports.ca.checkConfiguration();
-    const loadHandler = options.handlerLoader ?? loadSourceHandler;
-    Object.assign(taskHandlers, await loadHandlers(ISSUANCE_STEPS, ports, loadHandler));
+    const load = options.handlerLoader ?? loadSourceHandler;
+    const loadHandler = (file: string) => load(file, ports, portsConfig);
+    Object.assign(taskHandlers, await loadHandlers(ISSUANCE_STEPS, loadHandler));
 
     const { projector, sweeper, platform } = await loadHandlers(
       { projector: PROJECTOR_HANDLER, sweeper: SWEEP_HANDLER, platform: PLATFORM_EVENTS_HANDLER },
-      ports,
       loadHandler,
     );
     const poller = await startProjector(dynamodb, tableNames.Events!, projector as StreamConsumer);
@@ -216,7 +217,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const firePlatformEvent = (detailType: string, detail: Record<string, unknown>, time = new Date()) =>
       platform!({ version: '0', id: randomUUID(), source: 'platform', 'detail-type': detailType, time: time.toISOString(), detail });
-    const apiDispatch = await loadApiDispatcher((file) => loadHandler(file, ports));
+    const apiDispatch = await loadApiDispatcher(loadHandler);
     // EventBridge's stand-in: a user fires a platform event by hand, like the platform would.
     const dispatch: ApiDispatcher = async (request) => {
       if (request.method !== 'POST' || request.path !== LOCAL_PLATFORM_EVENTS_PATH) return apiDispatch(request);
@@ -344,19 +345,26 @@ function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootsPem:
 /** Lambda's calling convention: `handler(event, context)`. */
 export type LambdaHandler = (event: unknown, context: object) => Promise<unknown>;
 
-/** How a handler file the stack points Lambda at becomes the function the local cloud calls. */
-export type HandlerLoader = (file: string, ports: Ports) => Promise<LambdaHandler>;
+/**
+ * How a handler file the stack points Lambda at becomes the function the local cloud calls.
+ * `config` is what `ports` were built from (endpoints, table names, settings), for handlers that
+ * build their own: the deployed bundles, from environment variables (infra/local/bundles.ts).
+ */
+export type HandlerLoader = (file: string, ports: Ports, config: LocalPortsConfig) => Promise<LambdaHandler>;
 
 /** By default: the TypeScript source, given the local ports by its own factory. */
-export const loadSourceHandler: HandlerLoader = async (file, ports) => {
+export const loadSourceHandler = async (file: string, ports: Ports): Promise<LambdaHandler> => {
   const { createHandler } = (await import(join(ROOT, file))) as { createHandler: (ports: Ports) => LambdaHandler };
   return createHandler(ports);
 };
 
-async function loadHandlers(files: Record<string, string>, ports: Ports, load: HandlerLoader): Promise<Record<string, TaskHandler>> {
+async function loadHandlers(
+  files: Record<string, string>,
+  load: (file: string) => Promise<LambdaHandler>,
+): Promise<Record<string, TaskHandler>> {
   const entries = await Promise.all(
     Object.entries(files).map(async ([name, file]) => {
-      const handler = await load(file, ports);
+      const handler = await load(file);
       return [name, (input: unknown) => handler(input, {})] as const;
     }),
   );

@@ -201,11 +201,22 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   }
 
   private async ensureAccount(client: acme.Client): Promise<void> {
-    // Registering an existing key returns the existing account: safe on every cold start.
-    this.account ??= client.createAccount({ termsOfServiceAgreed: true }).catch((error: unknown) => {
-      this.account = undefined;
-      throw error;
-    });
+    // Every cold start of every step Lambda gets here with the one account key. Look the account up
+    // first (newAccount with onlyReturnExisting, then a POST-as-GET): registering an existing key
+    // again makes acme-client send an update with only termsOfServiceAgreed, which Pebble refuses as
+    // an empty update. Register only a key the CA does not know.
+    this.account ??= client
+      .createAccount({ onlyReturnExisting: true })
+      .catch((error: unknown) => {
+        if (error instanceof AcmeProblemError && error.problem.type === `${ACME_ERROR_PREFIX}accountDoesNotExist`) {
+          return client.createAccount({ termsOfServiceAgreed: true });
+        }
+        throw error;
+      })
+      .catch((error: unknown) => {
+        this.account = undefined;
+        throw error;
+      });
     await this.account;
   }
 }
