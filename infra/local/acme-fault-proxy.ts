@@ -57,6 +57,14 @@ export interface Fault {
   hostname?: string;
   /** How many matching requests to fail; default: all until cleared. */
   times?: number;
+  /**
+   * The chance (0 < p <= 1) that a matching request is failed; default 1. Each matching
+   * request draws once per fault: one that does not fire is passed on to the next fault
+   * that matches (in the order they were injected), then forwarded. `times` counts only
+   * the requests it failed. A CA that answers 50% badNonce and 5% 500 on the same
+   * operation is the 500 at 0.05, then badNonce at 0.5 / 0.95.
+   */
+  probability?: number;
   /** What to answer instead of forwarding. */
   response: {
     status: number;
@@ -116,6 +124,8 @@ export interface AcmeFaultProxyOptions {
   rateLimits?: Limits;
   /** Offer ACME Renewal Information (RFC 9773) as Let's Encrypt does; default true. */
   renewalInfo?: boolean;
+  /** Where probabilistic faults draw from (uniform in [0, 1)); default Math.random. A seeded one makes a run repeatable. */
+  random?: () => number;
 }
 
 /** Let's Encrypt's profiles (2026); Pebble 2.4 has none, so the proxy lists them and takes `profile` in newOrder. */
@@ -315,10 +325,14 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
     }
   };
 
+  const random = options.random ?? Math.random;
   const takeFault = (operation: AcmeOperation, hostnames: string[]): Fault | undefined => {
     const lowered = hostnames.map((name) => name.toLowerCase());
     const active = faults.find(
-      ({ fault }) => fault.operation === operation && (fault.hostname === undefined || lowered.includes(fault.hostname.toLowerCase())),
+      ({ fault }) =>
+        fault.operation === operation &&
+        (fault.hostname === undefined || lowered.includes(fault.hostname.toLowerCase())) &&
+        (fault.probability === undefined || random() < fault.probability),
     );
     if (!active) return undefined;
     active.remaining -= 1;
@@ -548,6 +562,8 @@ export async function startAcmeFaultProxy(options: AcmeFaultProxyOptions): Promi
       const times = fault.times ?? Number.POSITIVE_INFINITY;
       if (!(times >= 1) || (Number.isFinite(times) && !Number.isInteger(times)))
         throw new Error(`times must be a whole number from 1: ${fault.times}`);
+      if (fault.probability !== undefined && !(fault.probability > 0 && fault.probability <= 1))
+        throw new Error(`probability must be above 0 and at most 1: ${fault.probability}`);
       if (fault.response.problem && fault.response.body !== undefined)
         throw new Error('a fault answers with a problem or a body, not both');
       if (fault.response.problem && !fault.response.problem.type.includes(':')) {

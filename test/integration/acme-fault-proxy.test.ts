@@ -293,6 +293,55 @@ test("with Pebble's own certificate the proxy is trusted through Pebble's TLS CA
   }
 });
 
+test('probability: each matching request draws once per fault, in order; one that does not fire passes on; times counts what fired', async () => {
+  // Draws scripted in the order the proxy makes them.
+  const draws = [0.1, 0.9, 0.3, 0.5, 0.7, 0.15, 0.99];
+  const scripted = await startAcmeFaultProxy({
+    upstreamDirectoryUrl: testbed().pebble.directoryUrl,
+    upstreamTlsCaPem: testbed().pebble.tlsCaPem,
+    serverTls: testbed().pebble.serverTls,
+    random: () => {
+      const draw = draws.shift();
+      if (draw === undefined) throw new Error('more draws than scripted');
+      return draw;
+    },
+  });
+  const agent = new https.Agent({ ca: testbed().pebble.tlsCaPem });
+  try {
+    assert.throws(() => scripted.inject({ operation: 'directory', probability: 0, response: { status: 500 } }), /probability/);
+    assert.throws(() => scripted.inject({ operation: 'directory', probability: 1.5, response: { status: 500 } }), /probability/);
+    scripted.inject({ operation: 'directory', probability: 0.2, times: 2, response: { status: 500, body: 'down' } });
+    scripted.inject({ operation: 'directory', probability: 0.5, response: { status: 503, body: 'busy' } });
+    const statuses: number[] = [];
+    for (let request = 0; request < 5; request++) statuses.push((await get(scripted.directoryUrl, agent)).status);
+    // 1: the 500 draws 0.1 and fires. 2: the 500 draws 0.9, the 503 0.3: 503. 3: 0.5, then 0.7:
+    // forwarded. 4: the 500 draws 0.15 and fires its second and last time. 5: only the 503 is left, 0.99: forwarded.
+    assert.deepEqual(statuses, [500, 503, 200, 500, 200]);
+    assert.deepEqual(draws, [], 'every draw was used, none more');
+    assert.deepEqual(
+      scripted.log.map((entry) => entry.injected),
+      [true, true, false, true, false],
+    );
+  } finally {
+    agent.destroy();
+    await scripted.stop();
+  }
+});
+
+test('probability 0.5 fails about half the matching requests', async () => {
+  const agent = new https.Agent({ ca: proxy.tlsCaPem, keepAlive: true });
+  proxy.inject({ operation: 'directory', probability: 0.5, response: { status: 503, body: 'busy' } });
+  try {
+    let failed = 0;
+    for (let request = 0; request < 400; request++) if ((await get(proxy.directoryUrl, agent)).status === 503) failed++;
+    // Binomial(400, 0.5): 200 with a standard deviation of 10; outside 140..260 is six deviations away.
+    assert.ok(failed > 140 && failed < 260, `${failed} of 400 failed`);
+  } finally {
+    proxy.clear();
+    agent.destroy();
+  }
+});
+
 function post(url: string, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return send(
     url,
