@@ -66,8 +66,11 @@ test("a full issuance passes through the proxy unchanged: Pebble's chain comes b
   assert.ok(intermediate.verify(new X509Certificate(await testbed().pebble.rootCertificatePem()).publicKey), 'issued by this Pebble');
 
   const seen = proxy.log.slice(logStart);
+  // A key is looked up before it is registered (onlyReturnExisting): a new one is answered accountDoesNotExist.
+  const lookups = seen.filter((entry) => entry.operation === 'newAccount' && entry.status === 400);
+  assert.ok(lookups.length <= 1, JSON.stringify(lookups));
   assert.ok(
-    seen.every((entry) => !entry.injected && entry.status < 300),
+    seen.every((entry) => !entry.injected && (entry.status < 300 || lookups.includes(entry))),
     JSON.stringify(seen),
   );
   const operations = new Set(seen.map((entry) => entry.operation));
