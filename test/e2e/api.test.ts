@@ -320,3 +320,10 @@ test('/openapi.json is a valid OpenAPI 3.1 document covering every route', async
   assert.deepEqual(upload.requestBody.content['application/json'].schema.required, ['certificateChain', 'privateKey']);
   assert.deepEqual(upload.security, [{ bearer: [] }]);
 });
+
+test('a path segment that is not valid percent-encoding is a 400 naming it, not a server error', async () => {
+  const app = await api(cloud(), 'GET', '/apps/%ZZ/acm');
+  assert.deepEqual([app.status, app.body.error.message], [400, 'app: is not valid percent-encoding']);
+  const database = await api(cloud(), 'GET', '/apps/demo/databases/%/enhanced-certificates');
+  assert.deepEqual([database.status, database.body.error.message], [400, 'database: is not valid percent-encoding']);
+});

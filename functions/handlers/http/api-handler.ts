@@ -40,7 +40,7 @@ export function apiHandler(handlers: Record<string, RouteHandler>) {
     const handler = handlers[key];
     if (!route || !handler) return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.httpMethod} ${event.path}` } });
     try {
-      const app = event.pathParameters?.app ? decodeURIComponent(event.pathParameters.app) : '';
+      const app = event.pathParameters?.app ? decoded('app', event.pathParameters.app) : '';
       if (route.auth) checkScope(event, app, route.operator ?? false);
       const body = route.body ? parseBody(event, route.body) : undefined;
       return await handler({ event, app, body, requestId: `request:${event.requestContext?.requestId ?? 'unknown'}` });
@@ -92,5 +92,14 @@ function errorResponse(error: unknown, route: ApiRoute): APIGatewayProxyResult {
 export function pathParameter(event: APIGatewayProxyEvent, name: string): string {
   const value = event.pathParameters?.[name];
   if (!value) throw new HttpError(400, 'BAD_REQUEST', `${name}: is required in the path`);
-  return decodeURIComponent(value);
+  return decoded(name, value);
+}
+
+/** A path segment as written: `%ZZ` or a lone `%` is bad input, not a server error. */
+function decoded(name: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', `${name}: is not valid percent-encoding`);
+  }
 }
