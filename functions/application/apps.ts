@@ -3,7 +3,7 @@
 // over the streams it touches; workflows and certificates follow from what was recorded.
 import { decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
 import { CertificateInUseError } from '../adapters/certificates/certificate-store.ts';
-import { decide, fold, type DomainState, type RemovalDeferral } from '../domain/certificate-decider.ts';
+import { decide, fold, isAddition, isRemoval, type DomainState, type RemovalDeferral } from '../domain/certificate-decider.ts';
 import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.ts';
 import { checkHostname } from '../domain/hostname.ts';
 import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, type StreamEvent } from '../domain/events.ts';
@@ -79,7 +79,8 @@ export async function addDomain(
       const app = foldApp(appHistory(histories.app));
       const domain = fold(domainHistory(histories.domain));
       const added = decide({ type: 'AddDomain', ...ref, ...(origin && { platformEventTime: origin.time }) }, domain, now, policy);
-      if (added.length === 0) return {};
+      // A repeat that changed nothing may still record that it was seen: nothing else follows from it.
+      if (!added.some(isAddition)) return { domain: added };
       const requested = app.acmEnabled
         ? decide({ type: 'RequestIssuance', trigger: 'domain-added' }, fold(added, domain), now, policy)
         : [];
@@ -110,7 +111,7 @@ export async function removeDomain(
   if (await alreadyHandled(ports, origin)) return;
   const asked = { type: 'RemoveDomain', reason, ...(origin && { platformEventTime: origin.time }) } as const;
   const before = await loadDomain(ports, ref);
-  const removes = decide(asked, before, new Date(), ports.settings.retryPolicy).length > 0;
+  const removes = decide(asked, before, new Date(), ports.settings.retryPolicy).some(isRemoval);
   // The certificate goes first: a removal recorded with its certificate still installed would leave it behind.
   const removalDeferred = removes && before.certificate ? await removeCertificate(ports, before.certificate.certificateArn) : undefined;
   const command = { ...asked, ...(removalDeferred && { removalDeferred }) };
@@ -120,7 +121,7 @@ export async function removeDomain(
     (histories, now) => {
       const domain = decide(command, fold(domainHistory(histories.domain)), now, ports.settings.retryPolicy);
       // A late removal (older than the add recorded) changes nothing anywhere.
-      if (domain.length === 0) return {};
+      if (!domain.some(isRemoval)) return { domain };
       return {
         app: decideApp({ type: 'DetachDomain', hostname: ref.hostname }, foldApp(appHistory(histories.app))),
         claim: decideClaim({ type: 'Release', ...ref }, foldClaim(histories.claim as ClaimEvent[])),

@@ -3,7 +3,7 @@
 // the same stream, decider and workflow as a domain's, with DNS-01 in the platform's zone.
 import type { DatabaseTarget } from '../adapters/databases/database-servers.ts';
 import { decideApp, foldApp } from '../domain/app-decider.ts';
-import { decide, fold, type DomainState } from '../domain/certificate-decider.ts';
+import { decide, fold, isAddition, isRemoval, type DomainState } from '../domain/certificate-decider.ts';
 import {
   checkDatabaseName,
   connectionUrls,
@@ -52,7 +52,8 @@ export async function addDatabase(
     (histories, now) => {
       const command = { type: 'AddDatabase', app, database, hostname, port, ...(origin && { platformEventTime: origin.time }) } as const;
       const added = decide(command, fold(domainHistory(histories.domain)), now, policy);
-      if (added.length === 0) return {};
+      // A repeat that changed nothing may still record that it was seen: nothing else follows from it.
+      if (!added.some(isAddition)) return { domain: added };
       return { app: decideApp({ type: 'AttachDatabase', database, hostname, port }, foldApp(appHistory(histories.app))), domain: added };
     },
     correlationId,
@@ -73,7 +74,7 @@ export async function removeDatabase(
   const hostname = hostnameOf(ports, named);
   const command = { type: 'RemoveDomain', reason, database: true, ...(origin && { platformEventTime: origin.time }) } as const;
   const before = await loadDomain(ports, { app: named.app, hostname });
-  const removes = decide(command, before, new Date(), ports.settings.retryPolicy).length > 0;
+  const removes = decide(command, before, new Date(), ports.settings.retryPolicy).some(isRemoval);
   // The certificate goes first: a removal recorded with it still installed would leave it behind.
   if (removes && before.certificate) await ports.databases.revert(targetOf(named, hostname), before.certificate.certificateArn);
   await transactOnce(
@@ -81,7 +82,7 @@ export async function removeDatabase(
     streamsOf(named.app, hostname),
     (histories, now) => {
       const domain = decide(command, fold(domainHistory(histories.domain)), now, ports.settings.retryPolicy);
-      if (domain.length === 0) return {};
+      if (!domain.some(isRemoval)) return { domain };
       return { app: decideApp({ type: 'DetachDatabase', database: named.database }, foldApp(appHistory(histories.app))), domain };
     },
     correlationId,

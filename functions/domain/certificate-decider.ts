@@ -191,16 +191,18 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
   switch (command.type) {
     case 'AddDomain': {
       const { type: _type, platformEventTime, ...domain } = command;
+      if (state.domain && !state.removed) return seen(state.addedAt, 'added', platformEventTime);
       if (!addable(state, platformEventTime)) return [];
       return [{ type: 'DomainAdded', data: { ...domain, ...(platformEventTime && { platformEventTime }) } }];
     }
     case 'AddDatabase': {
       const { type: _type, platformEventTime, ...database } = command;
+      if (state.domain && !state.removed) return seen(state.addedAt, 'added', platformEventTime);
       if (!addable(state, platformEventTime)) return [];
       return [{ type: 'DatabaseAdded', data: { ...database, ...(platformEventTime && { platformEventTime }) } }];
     }
     case 'RemoveDomain': {
-      if (state.removed) return [];
+      if (state.removed) return seen(state.removedAt, 'removed', command.platformEventTime);
       const { reason, platformEventTime } = command;
       // A removal older than the add already recorded arrived late: the add stands.
       if (state.addedAt && platformEventTime && Date.parse(platformEventTime) < Date.parse(state.addedAt)) return [];
@@ -352,8 +354,16 @@ function certificateGoes(
 
 /** Not added yet (or removed), and not an add older than the removal already recorded (which arrived late). */
 function addable(state: DomainState, platformEventTime: string | undefined): boolean {
-  if (state.domain && !state.removed) return false;
   return !(state.removedAt && platformEventTime && Date.parse(platformEventTime) <= Date.parse(state.removedAt));
+}
+
+export const isAddition = (event: DomainEvent) => event.type === 'DomainAdded' || event.type === 'DatabaseAdded';
+export const isRemoval = (event: DomainEvent) => event.type === 'DomainRemoved' || event.type === 'DatabaseRemoved';
+
+/** A repeat that changes nothing still counts when it is newer than what the stream knows. */
+function seen(known: string | undefined, change: 'added' | 'removed', platformEventTime: string | undefined): DomainEvent[] {
+  if (!platformEventTime || (known && Date.parse(platformEventTime) <= Date.parse(known))) return [];
+  return [{ type: 'PlatformEventSeen', data: { change, platformEventTime } }];
 }
 
 function nextAttempt(state: DomainState, trigger: IssuanceTrigger, replaces?: string): DomainEvent {
@@ -569,6 +579,10 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
     }
     case 'DeferredCertificateRemoved':
       return { ...next, pendingRemovals: state.pendingRemovals.filter((removal) => removal.certificateArn !== event.data.certificateArn) };
+    case 'PlatformEventSeen':
+      return event.data.change === 'added'
+        ? { ...next, addedAt: event.data.platformEventTime }
+        : { ...next, removedAt: event.data.platformEventTime };
     case 'ServedRootChanged':
       return state.certificate ? { ...next, certificate: { ...state.certificate, servedRoot: event.data.root } } : next;
     case 'RenewalDue':

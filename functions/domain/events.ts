@@ -119,6 +119,8 @@ export type DomainEvent =
   /** The platform added a database: its certificate stream starts with enhanced certificates off. */
   | { type: 'DatabaseAdded'; data: { app: string; database: string; hostname: string; port: number; platformEventTime?: string } }
   | { type: 'DatabaseRemoved'; data: { reason: 'removed' | 'app-deleted'; platformEventTime?: string } }
+  /** A platform add (or removal) of what is present (or gone) changed nothing, but it is newer: older ones arriving later lose to it. */
+  | { type: 'PlatformEventSeen'; data: { change: 'added' | 'removed'; platformEventTime: string } }
   | { type: 'CertificateRemoved'; data: { certificateArn: string; reason: AutomationOffReason | 'domain-removed' } }
   /** The certificate should go but a TLS terminator still uses it: removing it is retried at `retryAt`. */
   | {

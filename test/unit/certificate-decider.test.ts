@@ -69,9 +69,7 @@ describe('recording step outcomes', () => {
       .when({ type: 'StartInstalling', attempt: 1, installId: 'install-1', certificate })
       .then(issued!, installing!);
     const command = { type: 'RecordCertificate', attempt: 1, certificate, certificateArn: 'arn:cert/1' } as const;
-    given(added, requested(1), dnsVerified(1), orderCreated(1), issued!, installing!)
-      .when(command)
-      .then(done!);
+    given(added, requested(1), dnsVerified(1), orderCreated(1), issued!, installing!).when(command).then(done!);
     given(added, requested(1), dnsVerified(1), orderCreated(1), ...installed(1))
       .when(command)
       .then();
@@ -82,9 +80,7 @@ describe('recording step outcomes', () => {
     given(added, requested(1), dnsVerified(1), orderCreated(1), issued!, installing!)
       .when({ type: 'AbandonInstallation', attempt: 1, removed: ['arn:cert/orphan'] })
       .then({ type: 'InstallationAbandoned', data: { attempt: 1, installId: 'install-1', removed: ['arn:cert/orphan'] } });
-    given(added, requested(1), dnsVerified(1), orderCreated(1))
-      .when({ type: 'AbandonInstallation', attempt: 1, removed: [] })
-      .then();
+    given(added, requested(1), dnsVerified(1), orderCreated(1)).when({ type: 'AbandonInstallation', attempt: 1, removed: [] }).then();
   });
 });
 
@@ -317,4 +313,28 @@ test('an order the CA forgot goes: the attempt is back before its order and orde
     .then();
   const after = given(...history, forgotten).state.attempt!;
   assert.deepEqual([after.order, after.stage, after.budgetTaken], [undefined, 'dns-verified', false]);
+});
+
+test('a newer repeat that changes nothing is recorded, so an older event arriving after it loses', () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 0, minute)).toISOString();
+  const addedAt = (minute: number) => ({ ...added, data: { ...added.data, platformEventTime: at(minute) } });
+  const removedAt = (minute: number) => ({ type: 'DomainRemoved', data: { reason: 'removed', platformEventTime: at(minute) } }) as const;
+  // Removed 1:50, Added 2:25, Removed 2:33, delivered as 1:50, 2:33, 2:25: it ends removed.
+  given(removedAt(110))
+    .when({ type: 'RemoveDomain', reason: 'removed', platformEventTime: at(153) })
+    .then({ type: 'PlatformEventSeen', data: { change: 'removed', platformEventTime: at(153) } });
+  given(removedAt(110), { type: 'PlatformEventSeen', data: { change: 'removed', platformEventTime: at(153) } })
+    .when({ type: 'AddDomain', ...added.data, platformEventTime: at(145) })
+    .then();
+  // Added 0:33, Removed 1:43, Added 1:58, delivered as 0:33, 1:58, 1:43: it ends present.
+  given(addedAt(33))
+    .when({ type: 'AddDomain', ...added.data, platformEventTime: at(118) })
+    .then({ type: 'PlatformEventSeen', data: { change: 'added', platformEventTime: at(118) } });
+  given(addedAt(33), { type: 'PlatformEventSeen', data: { change: 'added', platformEventTime: at(118) } })
+    .when({ type: 'RemoveDomain', reason: 'removed', platformEventTime: at(103) })
+    .then();
+  // An older repeat records nothing.
+  given(addedAt(33))
+    .when({ type: 'AddDomain', ...added.data, platformEventTime: at(20) })
+    .then();
 });
