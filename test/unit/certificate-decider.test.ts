@@ -317,24 +317,25 @@ test('an order the CA forgot goes: the attempt is back before its order and orde
 
 test('a newer repeat that changes nothing is recorded, so an older event arriving after it loses', () => {
   const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 0, minute)).toISOString();
-  const addedAt = (minute: number) => ({ ...added, data: { ...added.data, platformEventTime: at(minute) } });
+  const domain = added.data as { app: string; hostname: string; dnsTarget: string };
+  const addedAt = (minute: number) => ({ type: 'DomainAdded', data: { ...domain, platformEventTime: at(minute) } }) as const;
   const removedAt = (minute: number) => ({ type: 'DomainRemoved', data: { reason: 'removed', platformEventTime: at(minute) } }) as const;
   // Removed 1:50, Added 2:25, Removed 2:33, delivered as 1:50, 2:33, 2:25: it ends removed.
   given(removedAt(110))
     .when({ type: 'RemoveDomain', reason: 'removed', platformEventTime: at(153) })
     .then({ type: 'PlatformEventSeen', data: { change: 'removed', platformEventTime: at(153) } });
   given(removedAt(110), { type: 'PlatformEventSeen', data: { change: 'removed', platformEventTime: at(153) } })
-    .when({ type: 'AddDomain', ...added.data, platformEventTime: at(145) })
+    .when({ type: 'AddDomain', ...domain, platformEventTime: at(145) })
     .then();
   // Added 0:33, Removed 1:43, Added 1:58, delivered as 0:33, 1:58, 1:43: it ends present.
   given(addedAt(33))
-    .when({ type: 'AddDomain', ...added.data, platformEventTime: at(118) })
+    .when({ type: 'AddDomain', ...domain, platformEventTime: at(118) })
     .then({ type: 'PlatformEventSeen', data: { change: 'added', platformEventTime: at(118) } });
   given(addedAt(33), { type: 'PlatformEventSeen', data: { change: 'added', platformEventTime: at(118) } })
     .when({ type: 'RemoveDomain', reason: 'removed', platformEventTime: at(103) })
     .then();
   // An older repeat records nothing.
   given(addedAt(33))
-    .when({ type: 'AddDomain', ...added.data, platformEventTime: at(20) })
+    .when({ type: 'AddDomain', ...domain, platformEventTime: at(20) })
     .then();
 });
