@@ -64,7 +64,7 @@
 //   lost, duplicated, orphaned  0: not measured here.
 //   wrong_state places holding key bytes (or any PEM private key).
 //
-// kill: see KILL_SCENARIO below: it waits for a local cloud that persists across a restart.
+// kill: see kill() below.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -83,12 +83,14 @@ import type { AcmeOperation } from '../infra/local/acme-fault-proxy.ts';
 import { LOCAL_DATABASE_HOST_SUFFIX, LOCAL_DNS_TARGET_SUFFIX, startLocalCloud, type LocalCloud } from '../infra/local/cloud.ts';
 import { localClientConfig } from '../infra/local/local-ports.ts';
 import { issue } from '../test/support/certificates.ts';
+import { AFTER_IMPORT, startCloudProcess, type CloudProcessReady } from '../test/support/cloud-process.ts';
 import { captureOutput, placesHoldingKeys, scanAllTables, workflowRecords } from '../test/support/private-keys.ts';
+import { ISSUANCE_STEPS } from '../infra/workflows/issuance.ts';
 
 // Everything written from here on is searched for key bytes by the `keys` scenario.
 const output = captureOutput();
 
-const SCENARIOS = ['ca-faults', 'writers', 'fuzz', 'events', 'keys'] as const;
+const SCENARIOS = ['kill', 'ca-faults', 'writers', 'fuzz', 'events', 'keys'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -1202,22 +1204,104 @@ async function keys(run: Run): Promise<Outcome> {
   return { runs: searched.length, issued: managedKeys.length, lost: 0, duplicated: 0, orphaned: 0, wrong_state: holding.length, failures };
 }
 
-// ---------------------------------------------------------------------------------------------
-// kill: THE PLACE WHERE IT PLUGS IN.
-//
-// Kill the local cloud at random moments (SIGKILL of a child process holding it, mid-issuance),
-// start it again on the same data folder, and count what ca-faults counts: every domain ends
-// issued or failing with a reason, no duplicate step outcome, no orphaned certificate, a projection
-// equal to the log. It needs a local cloud that keeps its state across a restart (the reconciler
-// carries on open attempts at start-up), which is being built in infra/local (test/support/
-// cloud-process.ts's startCloudProcess, with `killAtState`, is where a child to kill comes from).
-// Until then it is left out, and its line is not printed: set KILL_SCENARIO to the scenario's
-// function then; main() runs it last and prints `reliability kill: ...` like the others.
-const KILL_SCENARIO: ((run: Run) => Promise<Outcome>) | undefined = undefined;
+// kill: for every Task state of the issuance workflow (and once between the certificate import
+// and its record), a local cloud of its own, in a process of its own, kills its whole process
+// group (SIGKILL: Pebble and DynamoDB Local die too) right after that state's handler ran; it is
+// started again on the same folder and the reconciler finishes the attempt.
+//   runs        states killed at.
+//   issued      domains that reached Cert Issued after the restart.
+//   lost        domains that did not, within a minute.
+//   duplicated  an order URL recorded twice, more than one CertificateInstalled, or a version gap.
+//   orphaned    certificates in the store that no CertificateInstalled names.
+//   wrong_state the status the restarted cloud shows differs from the status folded from the log.
+// Pebble forgets everything when it is killed (as a CA-side reset would): the order made before
+// the kill is gone, so the attempt orders again (OrderForgottenByCa). Not a duplicate.
+async function kill(): Promise<Outcome> {
+  const points = [...Object.keys(ISSUANCE_STEPS), AFTER_IMPORT];
+  const counts: Counts = { runs: 0, issued: 0, lost: 0, duplicated: 0, orphaned: 0, wrong_state: 0 };
+  const failures: string[] = [];
+  for (const point of points) {
+    const dataDir = await mkdtemp(join(tmpdir(), `reliability-kill-${point}-`));
+    const hostname = `${point.toLowerCase()}.kill.test`;
+    // RecordFailure runs only after a failure: the name points nowhere until the restart.
+    const failsFirst = point === 'RecordFailure';
+    const crashing = startCloudProcess({ dataDir, app: 'kill', hostnames: failsFirst ? [] : [hostname], killAtState: point });
+    try {
+      const first = await crashing.ready;
+      await callCloud(first, 'POST', '/apps/kill/domains', { hostname });
+      await Promise.race([crashing.exited, sleep(30_000).then(() => crashing.kill())]);
+      await crashing.exited;
+      counts.runs++;
+      const restarted = startCloudProcess({ dataDir, app: 'kill', hostnames: [hostname] });
+      try {
+        const ready = await restarted.ready;
+        let row: { status?: string } | undefined;
+        for (const deadline = Date.now() + 60_000; Date.now() < deadline && row?.status !== 'Cert Issued'; await sleep(100)) {
+          row = ((await callCloud(ready, 'GET', '/apps/kill/acm')).domains as Array<{ hostname: string; status: string }>).find(
+            (domain) => domain.hostname === hostname,
+          );
+        }
+        if (row?.status === 'Cert Issued') counts.issued++;
+        else {
+          counts.lost++;
+          failures.push(`${point}: ${hostname} ended ${JSON.stringify(row)}`);
+        }
+        const events = (await callCloud(ready, 'GET', `/apps/kill/domains/${hostname}/events`)) as Array<RecordedEvent<DomainEvent>>;
+        const orderUrls = events.flatMap((event) => (event.type === 'OrderCreated' ? [event.data.orderUrl] : []));
+        const installs = events.filter((event) => event.type === 'CertificateInstalled');
+        const gapless = events.every((event, index) => event.version === index + 1);
+        if (new Set(orderUrls).size !== orderUrls.length || installs.length > 1 || !gapless) {
+          counts.duplicated++;
+          failures.push(`${point}: ${events.map((event) => event.type).join(' ')}`);
+        }
+        const named = new Set(installs.map((event) => (event.type === 'CertificateInstalled' ? event.data.certificateArn : '')));
+        const stored = await storedRecords(dataDir);
+        const orphans = stored.filter((record) => record.hostname === hostname && !named.has(record.certificateArn));
+        counts.orphaned += orphans.length;
+        if (orphans.length > 0) failures.push(`${point}: orphaned ${orphans.map((record) => record.certificateArn).join(', ')}`);
+        const folded = certificateStatus(fold(events.map(({ type, data, at }) => ({ type, data, at }) as DomainEvent & { at: string })));
+        if (folded?.status !== row?.status) {
+          counts.wrong_state++;
+          failures.push(`${point}: shown ${row?.status}, the log says ${folded?.status}`);
+        }
+      } finally {
+        restarted.kill();
+        await restarted.exited;
+      }
+    } finally {
+      crashing.kill();
+      await crashing.exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    progress(`kill: ${point} done`);
+  }
+  return { ...counts, failures };
+}
+
+async function callCloud(ready: CloudProcessReady, method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${ready.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ready.operatorToken}`, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+/** The certificate store's records in a data folder (their hostnames and ARNs are in clear; keys are sealed). */
+async function storedRecords(dataDir: string): Promise<Array<{ certificateArn: string; hostname: string }>> {
+  const directory = join(dataDir, 'certificates');
+  const entries = (await readdir(directory, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory());
+  const records = await Promise.all(
+    entries.map(async (entry) => JSON.parse(await readFile(join(directory, entry.name, CERTIFICATE_FILE), 'utf8').catch(() => '{}'))),
+  );
+  return records.filter((record): record is { certificateArn: string; hostname: string } => typeof record.certificateArn === 'string');
+}
 
 // ---------------------------------------------------------------------------------------------
 
 const RUNNERS: Record<ScenarioName, (run: Run) => Promise<Outcome>> = {
+  kill,
   'ca-faults': caFaults,
   writers,
   fuzz,
@@ -1256,7 +1340,6 @@ async function main(): Promise<void> {
       name,
       RUNNERS[name],
     ]);
-    if (KILL_SCENARIO) scenarios.push(['kill', KILL_SCENARIO]);
     for (const [name, scenario] of scenarios) {
       const begun = performance.now();
       progress(`${name}: start`);
