@@ -113,7 +113,12 @@ test('killed while AskCaToValidate runs, started again: one certificate, no dupl
   assert.equal((await statusOf(ready3, 'Cert Issued')).expiresAt, issued.expiresAt);
   assert.equal(await servedSerial(ready3, ready3.pebbleRootFile), serial);
   const { body: after } = await call(ready3, 'GET', `/apps/${APP}/domains/${HOSTNAME}/events`);
-  assert.equal(after.length, events.length, 'a restart with nothing open appends nothing');
+  // Nothing was open: the restart starts nothing (its sweep may look at the CA's renewal window, which was due).
+  const appended = (after as Array<{ type: string }>).slice(events.length).map((event) => event.type);
+  assert.ok(
+    appended.every((type) => type === 'RenewalInfoChecked'),
+    appended.join(' '),
+  );
   third.kill();
   await third.exited;
 });
