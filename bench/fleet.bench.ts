@@ -27,6 +27,7 @@ import {
   type OrderKind,
 } from '../functions/domain/rate-limits.ts';
 import { chooseRenewalTime, fallbackRenewsAt } from '../functions/domain/renewal.ts';
+import { seededRandom } from './seeded-random.ts';
 
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
@@ -73,18 +74,6 @@ interface Results {
   validationFailures: number;
 }
 
-/** A seeded generator (mulberry32): the same fleet for every scenario and every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Events by hour: a calendar queue, so millions of certificates cost no heap. */
 class Calendar {
   private readonly hours = new Map<number, Array<[number, number]>>();
@@ -118,7 +107,7 @@ function suggestedWindow(notBefore: number, notAfter: number): { start: number; 
 }
 
 function simulate(scenario: Scenario, size: number, seed: number): Results {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const ari = scenario !== 'no-ari';
   const ours = new Map<string, BucketState>();
   const ca = new Map<string, BucketState>();

@@ -86,6 +86,7 @@ import { issue } from '../test/support/certificates.ts';
 import { AFTER_IMPORT, startCloudProcess, type CloudProcessReady } from '../test/support/cloud-process.ts';
 import { captureOutput, placesHoldingKeys, scanAllTables, workflowRecords } from '../test/support/private-keys.ts';
 import { ISSUANCE_STEPS } from '../infra/workflows/issuance.ts';
+import { seededRandom } from './seeded-random.ts';
 
 // Everything written from here on is searched for key bytes by the `keys` scenario.
 const output = captureOutput();
@@ -141,18 +142,6 @@ const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 const progress = (line: string) => process.stderr.write(`[reliability ${elapsed().padStart(8)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A seeded generator (mulberry32): the same inputs for the same --seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs `task` over `items`, `concurrency` at a time. */
 async function pool<T>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -699,7 +688,7 @@ const DATABASE_NAMES = [
 
 async function fuzz(run: Run): Promise<Outcome> {
   const { cloud, api } = run;
-  const random = seeded(SEED);
+  const random = seededRandom(SEED);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const apps = Array.from({ length: SIZES.fuzzApps }, (_, index) => `fz${index}`);
   // Automation off (the app is created by enabling it first): an accepted domain starts no issuance.
@@ -1090,7 +1079,7 @@ async function explainDifference(cloud: LocalCloud, history: PlatformEventTempla
 
 async function platformEvents(run: Run): Promise<Outcome> {
   const { cloud, api } = run;
-  const random = seeded(SEED + 1);
+  const random = seededRandom(SEED + 1);
   const history = platformHistory(random, SIZES.platformEvents, SIZES.eventApps);
   const [inOrder, shuffled] = ['evo', 'evs'];
   // Automation off for every app of both namespaces (enabling first creates the app): nothing is issued.
