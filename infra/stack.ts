@@ -230,8 +230,9 @@ export class CertificateAutomationStack extends Stack {
       ],
     });
 
+    const issuanceName = `${this.stackName}-issuance`;
     const stateMachine = new sfn.StateMachine(this, 'Issuance', {
-      stateMachineName: `${this.stackName}-issuance`,
+      stateMachineName: issuanceName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(issuanceDefinition(this, steps)),
       tracingEnabled: true,
@@ -244,6 +245,13 @@ export class CertificateAutomationStack extends Stack {
       },
     });
     const startsWorkflows = { STATE_MACHINE_ARN: stateMachine.stateMachineArn };
+    // The ARN is a token here, so string replacement cannot turn it into the executions' ARN.
+    const executionsArn = this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${issuanceName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     // The status projection, fed by the log's stream.
     const projector = fn('ProjectStatus', PROJECTOR_HANDLER);
@@ -269,7 +277,7 @@ export class CertificateAutomationStack extends Stack {
       handler.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['states:StopExecution'],
-          resources: [stateMachine.stateMachineArn.replace(':stateMachine:', ':execution:') + ':*'],
+          resources: [executionsArn],
         }),
       );
       handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
@@ -337,7 +345,7 @@ export class CertificateAutomationStack extends Stack {
     sweep.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['states:DescribeExecution'],
-        resources: [stateMachine.stateMachineArn.replace(':stateMachine:', ':execution:') + ':*'],
+        resources: [executionsArn],
       }),
     );
     sweep.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));

@@ -241,3 +241,16 @@ test('DatabaseHostSecretRead lets a host role read only the secret tagged with i
     'the policy ARN is an exported output',
   );
 });
+
+test("executions are described and stopped by their own ARNs: the state machine's name, under :execution:", () => {
+  const onExecutions = statements(databaseTemplate).filter(({ statement }) =>
+    actions(statement).some((action) => action === 'states:DescribeExecution' || action === 'states:StopExecution'),
+  );
+  assert.ok(
+    onExecutions.some(({ holder }) => holder.startsWith('Sweep')),
+    'the reconciler may describe executions',
+  );
+  for (const { holder, statement } of onExecutions) {
+    assert.match(arnText(statement.Resource), /:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:execution:Databases-issuance:\*$/, holder);
+  }
+});
