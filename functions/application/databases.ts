@@ -94,7 +94,11 @@ export async function removeDatabase(
 
 /** An app deleted takes its databases' certificates with it. */
 export async function removeAppDatabases(ports: DatabasePorts, app: string, correlationId: string): Promise<void> {
-  const { databases } = await requireApp(ports, app).catch(() => ({ databases: {} }));
+  // An app never seen has no databases; any other failure must stop the deletion, or they would be left behind.
+  const { databases } = await requireApp(ports, app).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return { databases: {} };
+    throw error;
+  });
   for (const database of Object.keys(databases)) await removeDatabase(ports, { app, database }, 'app-deleted', correlationId);
 }
 

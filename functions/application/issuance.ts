@@ -272,8 +272,15 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
   // A run that died installing left a certificate no event names, or none: either way its key died with it.
   const abandoned = state.attempt?.installing;
   if (abandoned) {
-    const removed = database ? [] : await ports.certificates.removeInstalled(abandoned);
-    await execute(ports, input, { type: 'AbandonInstallation', attempt: input.attempt, removed }, correlationId);
+    // A renewal re-imported into the serving ARN: that one stays (it holds a certificate for the name either way).
+    const serving = state.certificate?.certificateArn;
+    const found = database ? [] : await ports.certificates.removeInstalledExcept(abandoned, serving);
+    await execute(
+      ports,
+      input,
+      { type: 'AbandonInstallation', attempt: input.attempt, installId: abandoned, removed: found },
+      correlationId,
+    );
   }
   const issuance = await ports.ca.issue(orderUrl, input.hostname);
   const { certificate } = issuance;

@@ -4,6 +4,7 @@
 // a timeout) is started again, level-triggered, from what its log says.
 import { decide } from '../domain/certificate-decider.ts';
 import { streamIds } from '../domain/events.ts';
+import { DomainNotFoundError, StaleAttemptError } from '../domain/errors.ts';
 import { currentExecution } from '../domain/issuance.ts';
 import { removeCertificate } from './apps.ts';
 import type { Ports } from './ports.ts';
@@ -64,7 +65,8 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
   const attempt = renewal.state.attempt;
   if (attempt && !attempt.closed && attempt.trigger === 'renewal' && !renewal.state.removed) {
     const startDelaySeconds = Math.floor(Math.random() * ports.settings.renewalJitterSeconds);
-    await ports.workflows.startIssuance({ ...currentExecution(ref, attempt), startDelaySeconds });
+    // At the try it is on: after a restart of the runner this starts the renewal's execution again.
+    await ports.workflows.startIssuance({ ...currentExecution(ref, attempt), startDelaySeconds, failure: { failures: attempt.failures } });
   }
   // Publish, then record: a crash in between repeats the notice (same id), it never loses it.
   const notify = { type: 'NotifyIfFailingTooLong' } as const;
@@ -99,9 +101,18 @@ async function reconcile(ports: SweepPorts, ref: DomainRef, graceMs: number): Pr
   if (!attempt || attempt.closed || state.removed || Date.now() - Date.parse(state.updatedAt ?? '') < graceMs) return false;
   if (await ports.workflows.isRunning(currentExecution(ref, attempt))) return false;
   const correlationId = `reconciler:${new Date().toISOString()}`;
-  const { state: restarted } = await execute(ports, ref, { type: 'RestartExecution', attempt: attempt.number }, correlationId);
-  const resumed = restarted.attempt;
-  if (!resumed || resumed.closed) return false;
+  const command = { type: 'RestartExecution', attempt: attempt.number, checkedRestarts: attempt.restarts } as const;
+  let restarted;
+  try {
+    restarted = await execute(ports, ref, command, correlationId);
+  } catch (error) {
+    // Removed, or a newer attempt opened, since it was read: nothing left to restart.
+    if (error instanceof DomainNotFoundError || error instanceof StaleAttemptError) return false;
+    throw error;
+  }
+  const resumed = restarted.state.attempt;
+  // Only the reconciler that recorded the restart starts it.
+  if (restarted.appended.length === 0 || !resumed || resumed.closed) return false;
   await ports.workflows.startIssuance({ ...currentExecution(ref, resumed), failure: { failures: resumed.failures } });
   return true;
 }

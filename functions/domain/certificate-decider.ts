@@ -169,10 +169,10 @@ export type DomainCommand =
   /** The CA answered that it does not know the recorded order. */
   | { type: 'ForgetOrder'; attempt: number; orderUrl: string }
   /** The attempt is open and nothing runs it: the reconciler starts it again. */
-  | { type: 'RestartExecution'; attempt: number }
+  | { type: 'RestartExecution'; attempt: number; checkedRestarts: number }
   /** The CA issued this certificate; it is about to be installed under `installId`. */
   | { type: 'StartInstalling'; attempt: number; installId: string; certificate: IssuedCertificate }
-  | { type: 'AbandonInstallation'; attempt: number; removed: string[] }
+  | { type: 'AbandonInstallation'; attempt: number; installId: string; removed: string[] }
   /** The sweep's questions: is a renewal due, has the domain failed long enough to tell someone? */
   | { type: 'RenewIfDue' }
   /** What the CA's renewal information says now; `random` picks the instant inside a new window. */
@@ -293,7 +293,7 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
     }
     case 'AbandonInstallation': {
       const { installing } = requireCurrentAttempt(state, command.attempt);
-      return installing
+      return installing === command.installId
         ? [{ type: 'InstallationAbandoned', data: { attempt: command.attempt, installId: installing, removed: command.removed } }]
         : [];
     }
@@ -304,7 +304,9 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
     }
     case 'RestartExecution': {
       const attempt = requireCurrentAttempt(state, command.attempt);
-      return attempt.closed ? [] : [{ type: 'ExecutionRestarted', data: { attempt: command.attempt, restart: attempt.restarts + 1 } }];
+      // Another reconciler restarted it since this one looked: that execution runs it.
+      if (attempt.closed || attempt.restarts !== command.checkedRestarts) return [];
+      return [{ type: 'ExecutionRestarted', data: { attempt: command.attempt, restart: attempt.restarts + 1 } }];
     }
     case 'RenewIfDue': {
       const certificate = state.certificate;

@@ -2,7 +2,7 @@
 // the API, the issuance workflow and PostgreSQL database hosts, all on 127.0.0.1, all running the definitions
 // the CDK stack synthesizes and the handler files Lambda runs.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -203,11 +203,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     );
     const poller = await startProjector(dynamodb, tableNames.Events!, projector as StreamConsumer);
     stops.push(() => poller.stop());
-    // What a crash or a stop left open carries on: once the projection has caught up with the log,
-    // every open attempt gets an execution again (nothing runs yet, so none is live).
-    await poller.caughtUp();
-    await sweeper!({ reconcileNow: true });
-
     const sweep = () => sweeper!(undefined);
     const sweepTimer = setInterval(
       () => void sweep().catch((error: unknown) => console.error(`sweep failed: ${String(error)}`)),
@@ -230,23 +225,50 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const router = await startRouter({ dispatch, certificates, httpPort: routerHttpPort, httpsPort: options.routerHttpsPort ?? 0 });
     stops.push(() => router.close());
 
-    const addDatabase = async (app: string, database: string) => {
+    // The platform's database hosts: one cluster per database, on the same port at every start.
+    const databasesFolder = join(dataDir, 'postgres');
+    const startCluster = async (app: string, database: string): Promise<PostgresCluster> => {
       const key = clusterKey(app, database);
+      const running = clusters.get(key);
+      if (running) return running;
+      const name = `${app}-${database}`;
       const hostname = databaseHostname(app, database, LOCAL_DATABASE_HOST_SUFFIX);
-      const cluster =
-        clusters.get(key) ??
-        (await startPostgresCluster({
-          dir: join(dataDir, 'postgres', `${app}-${database}`),
-          hostname,
-          database,
-          user: database,
-          platformCa,
-        }));
+      await mkdir(databasesFolder, { recursive: true });
+      await writeFile(join(databasesFolder, `${name}.json`), JSON.stringify({ app, database }));
+      const port = await keptPort(join(databasesFolder, `${name}.port`));
+      const cluster = await startPostgresCluster({
+        dir: join(databasesFolder, name),
+        hostname,
+        database,
+        user: database,
+        platformCa,
+        port,
+      });
       clusters.set(key, cluster);
       dns.zone.set(hostname, 'A', [cluster.host]);
-      await firePlatformEvent('DatabaseAdded', { eventId: `local-database-${key}`, app, database, port: cluster.port });
       return cluster;
     };
+    const addDatabase = async (app: string, database: string) => {
+      const cluster = await startCluster(app, database);
+      await firePlatformEvent('DatabaseAdded', {
+        eventId: `local-database-${clusterKey(app, database)}`,
+        app,
+        database,
+        port: cluster.port,
+      });
+      return cluster;
+    };
+    // The databases of an earlier run come back before anything is reconciled.
+    for (const file of (await readdir(databasesFolder).catch(() => [])).filter((name) => name.endsWith('.json'))) {
+      const { app, database } = JSON.parse(await readFile(join(databasesFolder, file), 'utf8')) as { app: string; database: string };
+      await startCluster(app, database);
+    }
+
+    // What a crash or a stop left open carries on: once the projection has caught up with the log,
+    // every open attempt gets an execution again (nothing runs yet, so none is live). After the
+    // router and the database hosts are up, which the restarted steps reach.
+    await poller.caughtUp();
+    await sweeper!({ reconcileNow: true });
 
     const stopOnExit = () => void stopAll();
     process.once('beforeExit', stopOnExit);

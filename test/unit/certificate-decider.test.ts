@@ -78,9 +78,15 @@ describe('recording step outcomes', () => {
   test('an install a crash left unrecorded is abandoned by the next run, which names what it removed', () => {
     const [issued, installing] = installed(1);
     given(added, requested(1), dnsVerified(1), orderCreated(1), issued!, installing!)
-      .when({ type: 'AbandonInstallation', attempt: 1, removed: ['arn:cert/orphan'] })
+      .when({ type: 'AbandonInstallation', attempt: 1, installId: 'install-1', removed: ['arn:cert/orphan'] })
       .then({ type: 'InstallationAbandoned', data: { attempt: 1, installId: 'install-1', removed: ['arn:cert/orphan'] } });
-    given(added, requested(1), dnsVerified(1), orderCreated(1)).when({ type: 'AbandonInstallation', attempt: 1, removed: [] }).then();
+    given(added, requested(1), dnsVerified(1), orderCreated(1))
+      .when({ type: 'AbandonInstallation', attempt: 1, installId: 'install-1', removed: [] })
+      .then();
+    // Another run's install, not the one this run found: not abandoned.
+    given(added, requested(1), dnsVerified(1), orderCreated(1), issued!, installing!)
+      .when({ type: 'AbandonInstallation', attempt: 1, installId: 'install-other', removed: [] })
+      .then();
   });
 });
 
@@ -291,13 +297,17 @@ describe('the order budget, after failures and deferrals', () => {
 
 test('the reconciler restarts an open attempt with a new execution number; a closed one is left alone', () => {
   given(added, requested(1), dnsVerified(1))
-    .when({ type: 'RestartExecution', attempt: 1 })
+    .when({ type: 'RestartExecution', attempt: 1, checkedRestarts: 0 })
     .then({ type: 'ExecutionRestarted', data: { attempt: 1, restart: 1 } });
   given(added, requested(1), { type: 'ExecutionRestarted', data: { attempt: 1, restart: 1 } })
-    .when({ type: 'RestartExecution', attempt: 1 })
+    .when({ type: 'RestartExecution', attempt: 1, checkedRestarts: 1 })
     .then({ type: 'ExecutionRestarted', data: { attempt: 1, restart: 2 } });
+  // Two reconcilers looked at the same moment: the one that lost the race starts nothing.
+  given(added, requested(1), { type: 'ExecutionRestarted', data: { attempt: 1, restart: 1 } })
+    .when({ type: 'RestartExecution', attempt: 1, checkedRestarts: 0 })
+    .then();
   given(added, requested(1), ...installed(1))
-    .when({ type: 'RestartExecution', attempt: 1 })
+    .when({ type: 'RestartExecution', attempt: 1, checkedRestarts: 0 })
     .then();
 });
 

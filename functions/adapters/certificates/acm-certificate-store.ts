@@ -44,11 +44,13 @@ export class AcmCertificateStore implements CertificateStore {
     return CertificateArn;
   }
 
-  async removeInstalled(installId: string): Promise<string[]> {
+  async removeInstalledExcept(installId: string, keep: string | undefined): Promise<string[]> {
     const { ResourceTagMappingList = [] } = await this.tagging.send(
       new GetResourcesCommand({ ResourceTypeFilters: ['acm:certificate'], TagFilters: [{ Key: INSTALL_ID_TAG, Values: [installId] }] }),
     );
-    const arns = ResourceTagMappingList.flatMap((mapping) => (mapping.ResourceARN ? [mapping.ResourceARN] : []));
+    const arns = ResourceTagMappingList.flatMap((mapping) =>
+      mapping.ResourceARN && mapping.ResourceARN !== keep ? [mapping.ResourceARN] : [],
+    );
     for (const arn of arns) await this.remove(arn);
     return arns;
   }

@@ -20,8 +20,8 @@ export interface CertificateStore {
   install(bundle: CertificateBundle, replaceArn?: string): Promise<string>;
   /** Deletes the certificate; removing one that is already gone is fine. One still in use throws CertificateInUseError. */
   remove(certificateArn: string): Promise<void>;
-  /** Deletes whatever was installed under `installId` (none, or one a crash left unrecorded); returns the ARNs. */
-  removeInstalled(installId: string): Promise<string[]>;
+  /** Deletes whatever was installed under `installId` but `keep` (none, or one a crash left unrecorded); returns the ARNs. */
+  removeInstalledExcept(installId: string, keep: string | undefined): Promise<string[]>;
 }
 
 /** A TLS terminator (a load balancer, a distribution) still uses the certificate: it cannot go yet. */

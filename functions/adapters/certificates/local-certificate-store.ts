@@ -52,7 +52,8 @@ export class LocalCertificateStore implements CertificateStore {
       names,
       chainPem: bundle.chainPem,
       installedAt: new Date().toISOString(),
-      ...(bundle.installId && { installId: bundle.installId }),
+      // Like ACM's tags, the install id is the first import's: a re-import keeps it.
+      ...(await this.keptInstallId(replaceArn, bundle.installId)),
       privateKey: seal(masterKey, bundle.privateKeyPem, certificateArn),
     };
     // One file, written then renamed: a reader never sees a half-written certificate, nor
@@ -66,10 +67,15 @@ export class LocalCertificateStore implements CertificateStore {
     await rm(this.folderOf(certificateArn), { recursive: true, force: true });
   }
 
-  async removeInstalled(installId: string): Promise<string[]> {
+  private async keptInstallId(replaceArn: string | undefined, installId: string | undefined) {
+    const kept = replaceArn ? (await readRecord(join(this.folderOf(replaceArn), CERTIFICATE_FILE)))?.installId : installId;
+    return kept ? { installId: kept } : {};
+  }
+
+  async removeInstalledExcept(installId: string, keep: string | undefined): Promise<string[]> {
     const removed: string[] = [];
     for (const record of await this.records()) {
-      if (record.installId !== installId) continue;
+      if (record.installId !== installId || record.certificateArn === keep) continue;
       await this.remove(record.certificateArn);
       removed.push(record.certificateArn);
     }
