@@ -307,10 +307,11 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
     };
     await execute(ports, input, { type: 'RecordCertificate', ...recorded }, correlationId);
   } catch (error) {
-    // Not recorded (removed or superseded meanwhile, or the log failed): a first certificate
-    // no event points at must not stay installed. A renewal replaced the serving one in place,
-    // which stays with the domain.
-    if (!state.certificate) await uninstall(certificateArn);
+    // Not recorded (removed, turned off or superseded meanwhile, or the log failed): what no event
+    // points at must not stay installed. A renewal replaced the serving one in place, which stays
+    // while the log still names it; once the domain lost it (a disable raced this step), it goes.
+    const now = await loadDomain(ports, input).catch(() => state);
+    if (now.certificate?.certificateArn !== certificateArn) await uninstall(certificateArn);
     throw error;
   }
   if (state.attempt?.replaces) await countIssued(ports, [input.hostname], correlationId);
