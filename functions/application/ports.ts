@@ -55,8 +55,15 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'trustedRootsPem'> = {
   databaseRootCertPath: '/etc/ssl/certs/ca-certificates.crt',
 };
 
+/** Where use cases say what an operator should know; structured, never a secret. */
+export interface Log {
+  warn(message: string, details: Record<string, unknown>): void;
+  info(message: string, details: Record<string, unknown>): void;
+}
+
 export interface Ports {
   settings: Settings;
+  log: Log;
   events: EventStore;
   statuses: StatusStore;
   challenges: ChallengeStore;

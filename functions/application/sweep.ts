@@ -10,7 +10,7 @@ import { removeCertificate } from './apps.ts';
 import type { Ports } from './ports.ts';
 import { execute, loadDomain, type DomainRef } from './streams.ts';
 
-export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications' | 'ca' | 'certificates'>;
+export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications' | 'ca' | 'certificates' | 'log'>;
 
 /** Domains attended to at once: small runs, so the CA and the log see a trickle, not a burst. */
 const RUN_SIZE = 25;
@@ -126,7 +126,7 @@ async function checkRenewalInfo(ports: SweepPorts, ref: DomainRef, correlationId
   const info = await ports.ca.renewalInfo(ariId).then(
     (answer) => answer ?? {},
     (error: unknown) => {
-      console.error(JSON.stringify({ renewalInfo: ariId, ...ref, error: String(error) }));
+      ports.log.warn('renewal information unavailable: the fixed renewal time stands', { ariId, ...ref, error: String(error) });
       return undefined;
     },
   );

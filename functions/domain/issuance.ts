@@ -20,7 +20,7 @@ export function currentExecution(ref: { app: string; hostname: string }, attempt
   return { app: ref.app, hostname: ref.hostname, attempt: attempt.number, ...(attempt.restarts > 0 && { restart: attempt.restarts }) };
 }
 
-/** `demo_www.example.com_3` (`_3-r1` once restarted): which app, which domain, which attempt, at a glance in the console. */
+/** `demo_www.example.com_3` (`_3-r1` once restarted): which app, which domain, which attempt, at a glance in the Step Functions console view */
 export function executionName({ app, hostname, attempt, restart }: IssuanceInput): string {
   const suffix = `_${attempt}${restart ? `-r${restart}` : ''}`;
   const name = `${app}_${hostname}`.replace(/[^A-Za-z0-9._-]/g, '-');

@@ -326,6 +326,8 @@ function lambdaEnvironment(fn: BundledFunction, functionName: string, runtime: R
     NODE_EXTRA_CA_CERTS: runtime.caFile,
     // Lambda runs Node 22; on this machine's Node 20 the SDK would warn at every cold start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // No X-Ray here (Lambda hands each invocation its trace id; nothing would receive the segments).
+    POWERTOOLS_TRACE_ENABLED: 'false',
   };
   checkAgainstLocalConfig(fn.logicalId, environment, config);
   return environment;

@@ -12,6 +12,7 @@ import { LocalCertificateStore } from '../../functions/adapters/certificates/loc
 import { LocalDatabaseServers } from '../../functions/adapters/databases/local-database-servers.ts';
 import { databaseHostname } from '../../functions/domain/database.ts';
 import { LocalNotifications } from '../../functions/adapters/notifications/local-notifications.ts';
+import { log } from '../../functions/handlers/observability.ts';
 import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
 import { DEFAULT_SETTINGS, type Ports, type Settings } from '../../functions/application/ports.ts';
 import type { RetryPolicy } from '../../functions/domain/certificate-decider.ts';
@@ -169,7 +170,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       waitOverrides: { [VALIDATION_POLL_STATE]: 100 },
     });
     stops.push(() => workflows.stopAll());
-    const notifications = new LocalNotifications();
+    const notifications = new LocalNotifications(log);
     const certificates = new LocalCertificateStore(join(dataDir, 'certificates'));
     const portsConfig: LocalPortsConfig = {
       dynamodbEndpoint: dynamodb.endpoint,

@@ -16,6 +16,7 @@ import type { Notifications } from '../../functions/adapters/notifications/notif
 import { DynamoDbStatusStore } from '../../functions/adapters/status/dynamodb-status-store.ts';
 import type { Workflows } from '../../functions/adapters/workflows/workflows.ts';
 import type { Ports, Settings } from '../../functions/application/ports.ts';
+import { log } from '../../functions/handlers/observability.ts';
 
 /** DynamoDB Local takes any credentials; these say where they belong. */
 export function localClientConfig(endpoint: string) {
@@ -42,6 +43,8 @@ export function localPorts(config: LocalPortsConfig): Ports {
   const dynamodb = new DynamoDBClient(localClientConfig(config.dynamodbEndpoint));
   return {
     settings: config.settings,
+    // The same structured logger as in Lambda: the local cloud's log has the lines Lambda would write.
+    log,
     events: new DynamoDbEventStore(dynamodb, config.tables.events),
     statuses: new DynamoDbStatusStore(dynamodb, config.tables.status),
     challenges: new DynamoDbChallengeStore(dynamodb, config.tables.challenges),

@@ -22,6 +22,8 @@ export interface CloudProcessReady {
 
 export interface CloudProcess {
   ready: Promise<CloudProcessReady>;
+  /** Every line the process wrote, stdout and stderr (warnings and errors go there): its log. */
+  output: string[];
   /** Resolves when the process group is gone. */
   exited: Promise<void>;
   kill(): void;
@@ -31,7 +33,7 @@ export interface CloudProcess {
 export function startCloudProcess(options: { dataDir: string; app: string; hostnames: string[]; killAtState?: string }): CloudProcess {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
     detached: true,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       CLOUD_PROCESS_DIR: options.dataDir,
@@ -41,15 +43,22 @@ export function startCloudProcess(options: { dataDir: string; app: string; hostn
     },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const output: string[] = [];
   const ready = new Promise<CloudProcessReady>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('{')) resolve(JSON.parse(line) as CloudProcessReady);
+      output.push(line);
+      if (line.startsWith('{"apiUrl"')) resolve(JSON.parse(line) as CloudProcessReady);
     });
     void exited.then(() => reject(new Error('the cloud process ended before it was ready')));
   });
   ready.catch(() => undefined);
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    output.push(line);
+    process.stderr.write(`${line}\n`);
+  });
   return {
     ready,
+    output,
     exited,
     kill: () => {
       try {

@@ -1,13 +1,14 @@
-// The local cloud's notifications: printed, and kept for tests to read.
+// The local cloud's notifications: in the local cloud's log, and kept for tests to read.
+import type { Log } from '../../application/ports.ts';
 import type { IssuanceFailingNotice, Notifications } from './notifications.ts';
 
 export class LocalNotifications implements Notifications {
   readonly sent: IssuanceFailingNotice[] = [];
 
+  constructor(private readonly log: Log) {}
+
   async issuanceFailing(notice: IssuanceFailingNotice): Promise<void> {
     this.sent.push(notice);
-    console.log(
-      `notification CertificateIssuanceFailing: ${notice.app}/${notice.hostname} failing since ${notice.failingSince} (${notice.reason ?? 'no reason'})`,
-    );
+    this.log.info('notification CertificateIssuanceFailing', { ...notice });
   }
 }

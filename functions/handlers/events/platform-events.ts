@@ -5,7 +5,9 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { DatabasePorts } from '../../application/databases.ts';
 import { handlePlatformEvent, type PlatformEventOutcome } from '../../application/platform-events.ts';
-import { awsHandler, events, settings, workflows, certificates, databases } from '../wire.ts';
+import type { Ports } from '../../application/ports.ts';
+import { observed } from '../observability.ts';
+import { awsHandler, events, settings, workflows, certificates, databases, log } from '../wire.ts';
 
 /** The `detail` of the platform's events (documented in README). */
 export const PlatformEventDetail = z.object({
@@ -19,25 +21,25 @@ export const PlatformEventDetail = z.object({
   occurredAt: z.iso.datetime().optional(),
 });
 
-export const createHandler = (ports: DatabasePorts) =>
-  middy(async (event: EventBridgeEvent<string, unknown>): Promise<PlatformEventOutcome> => {
-    const parsed = PlatformEventDetail.safeParse(event.detail);
-    const outcome: PlatformEventOutcome = parsed.success
-      ? await handlePlatformEvent(ports, {
-          origin: { eventId: parsed.data.eventId, detailType: event['detail-type'], time: parsed.data.occurredAt ?? event.time },
-          app: parsed.data.app,
-          ...(parsed.data.hostname !== undefined && { hostname: parsed.data.hostname }),
-          ...(parsed.data.dnsTarget && { dnsTarget: parsed.data.dnsTarget }),
-          ...(parsed.data.database !== undefined && { database: parsed.data.database }),
-          ...(parsed.data.port !== undefined && { port: parsed.data.port }),
-        })
-      : { dropped: `detail: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
-    // A dropped event is not retried: operators read why.
-    if ('dropped' in outcome) {
-      const eventId = (event.detail as { eventId?: unknown } | undefined)?.eventId;
-      console.error(JSON.stringify({ detailType: event['detail-type'], eventId, dropped: outcome.dropped }));
-    }
-    return outcome;
-  });
+export const createHandler = (ports: DatabasePorts & Pick<Ports, 'log'>) =>
+  observed(
+    middy(async (event: EventBridgeEvent<string, unknown>): Promise<PlatformEventOutcome> => {
+      const parsed = PlatformEventDetail.safeParse(event.detail);
+      const outcome: PlatformEventOutcome = parsed.success
+        ? await handlePlatformEvent(ports, {
+            origin: { eventId: parsed.data.eventId, detailType: event['detail-type'], time: parsed.data.occurredAt ?? event.time },
+            app: parsed.data.app,
+            ...(parsed.data.hostname !== undefined && { hostname: parsed.data.hostname }),
+            ...(parsed.data.dnsTarget && { dnsTarget: parsed.data.dnsTarget }),
+            ...(parsed.data.database !== undefined && { database: parsed.data.database }),
+            ...(parsed.data.port !== undefined && { port: parsed.data.port }),
+          })
+        : { dropped: `detail: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+      // A dropped event is not retried: operators read why.
+      if ('dropped' in outcome) ports.log.warn('platform event dropped', { detailType: event['detail-type'], dropped: outcome.dropped });
+      return outcome;
+    }),
+    (event) => ({ correlationId: `platform:${String((event.detail as { eventId?: unknown } | undefined)?.eventId ?? event.id)}` }),
+  );
 
-export const handler = awsHandler({ events, settings, workflows, certificates, databases }, createHandler);
+export const handler = awsHandler({ events, settings, workflows, certificates, databases, log }, createHandler);

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { appNotFound, ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import { mayActOn } from '../../domain/tokens.ts';
+import { logger, observed } from '../observability.ts';
 import { API_ROUTES, type ApiRoute } from './contract.ts';
 
 export class HttpError extends Error {
@@ -34,21 +35,29 @@ export type RouteHandler = (request: ApiRequest) => Promise<APIGatewayProxyResul
 
 /** One Lambda serves a resource group: handlers are keyed "METHOD /resource/{template}", as in the contract. */
 export function apiHandler(handlers: Record<string, RouteHandler>) {
-  return middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const key = `${event.httpMethod} ${event.resource}`;
-    const route = API_ROUTES.find((candidate) => `${candidate.method} ${candidate.resource}` === key);
-    const handler = handlers[key];
-    if (!route || !handler) return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.httpMethod} ${event.path}` } });
-    try {
-      const app = event.pathParameters?.app ? decoded('app', event.pathParameters.app) : '';
-      if (route.auth) checkScope(event, app, route.operator ?? false);
-      const body = route.body ? parseBody(event, route.body) : undefined;
-      return await handler({ event, app, body, requestId: `request:${event.requestContext?.requestId ?? 'unknown'}` });
-    } catch (error) {
-      return errorResponse(error, route);
-    }
-  });
+  return observed(
+    middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const key = `${event.httpMethod} ${event.resource}`;
+      const route = API_ROUTES.find((candidate) => `${candidate.method} ${candidate.resource}` === key);
+      const handler = handlers[key];
+      if (!route || !handler) return json(404, { error: { code: 'NOT_FOUND', message: `no route ${event.httpMethod} ${event.path}` } });
+      try {
+        const app = event.pathParameters?.app ? decoded('app', event.pathParameters.app) : '';
+        if (route.auth) checkScope(event, app, route.operator ?? false);
+        const body = route.body ? parseBody(event, route.body) : undefined;
+        return await handler({ event, app, body, requestId: requestIdOf(event) });
+      } catch (error) {
+        return errorResponse(error, route);
+      }
+    }),
+    (event) => ({
+      correlationId: requestIdOf(event),
+      keys: { route: `${event.httpMethod} ${event.resource}`, app: event.pathParameters?.app ?? '' },
+    }),
+  );
 }
+
+const requestIdOf = (event: APIGatewayProxyEvent) => `request:${event.requestContext?.requestId ?? 'unknown'}`;
 
 /** A token for another app learns nothing: the answer is the one for an app that does not exist. */
 function checkScope(event: APIGatewayProxyEvent, app: string, operatorOnly: boolean): void {
@@ -80,12 +89,10 @@ function errorResponse(error: unknown, route: ApiRoute): APIGatewayProxyResult {
   if (error instanceof NotFoundError) return json(404, { error: { code: 'NOT_FOUND', message: error.message } });
   if (error instanceof ConflictError) return json(409, { error: { code: 'CONFLICT', message: error.message } });
   // Only the route and the error's name and message: never a request body, which may hold a key.
-  console.error(
-    JSON.stringify({
-      route: `${route.method} ${route.resource}`,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown',
-    }),
-  );
+  logger.error('request failed', {
+    route: `${route.method} ${route.resource}`,
+    error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown',
+  });
   return json(500, { error: { code: 'INTERNAL', message: 'internal error; the request may be retried' } });
 }
 

@@ -3,8 +3,14 @@
 // passes `{reconcileNow: true}`, since nothing can be running then.
 import middy from '@middy/core';
 import { sweep, type SweepPorts } from '../../application/sweep.ts';
-import { awsHandler, ca, certificates, events, notifications, settings, statuses, workflows } from '../wire.ts';
+import { observed } from '../observability.ts';
+import { awsHandler, ca, certificates, events, log, notifications, settings, statuses, workflows } from '../wire.ts';
 
 export const createHandler = (ports: SweepPorts) =>
-  middy(async (event: { reconcileNow?: unknown } | undefined) => sweep(ports, event?.reconcileNow === true ? { reconcileGraceMs: 0 } : {}));
-export const handler = awsHandler({ events, settings, statuses, workflows, notifications, ca, certificates }, createHandler);
+  observed(
+    middy(async (event: { reconcileNow?: unknown } | undefined) =>
+      sweep(ports, event?.reconcileNow === true ? { reconcileGraceMs: 0 } : {}),
+    ),
+    () => ({ correlationId: `sweep:${new Date().toISOString()}` }),
+  );
+export const handler = awsHandler({ events, settings, statuses, workflows, notifications, ca, certificates, log }, createHandler);

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import { runStep, type Step } from '../../application/issuance.ts';
 import type { EventLog } from '../../application/ports.ts';
 import { executionName, type IssuanceInput } from '../../domain/issuance.ts';
+import { observed } from '../observability.ts';
 import { awsHandler, events, settings, type Builders, type Built } from '../wire.ts';
 
 /** The state machine's input to every step: the issuance input, and what Catch and RecordFailure added. */
@@ -23,11 +24,18 @@ export function stepLambda<B extends Builders, Output>(
   useCase: (ports: StepPorts<B>, step: Step, event: StepEvent) => Promise<Output>,
 ) {
   const createHandler = (ports: StepPorts<B>) =>
-    middy(async (event: StepEvent) => {
-      const input = parseIssuanceInput(event);
-      const step = { input, tryNumber: event.failure?.failures ?? 0, correlationId: executionName(input) };
-      return runStep(ports, step, (ports, step) => useCase(ports, step, event));
-    });
+    observed(
+      middy(async (event: StepEvent) => {
+        const input = parseIssuanceInput(event);
+        const step = { input, tryNumber: event.failure?.failures ?? 0, correlationId: executionName(input) };
+        return runStep(ports, step, (ports, step) => useCase(ports, step, event));
+      }),
+      // The execution's name: what every event the step appends is correlated with.
+      (event) => {
+        const { app, hostname, attempt } = event ?? ({} as StepEvent);
+        return { correlationId: executionName(parseIssuanceInput(event)), keys: { app, hostname, attempt: String(attempt) } };
+      },
+    );
   return { createHandler, handler: awsHandler({ ...builders, events, settings }, createHandler) };
 }
 

@@ -7,31 +7,37 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { projectDomainStatus, type ProjectionPorts } from '../../application/project-status.ts';
 import { streamIds } from '../../domain/events.ts';
-import { awsHandler, events, settings, statuses } from '../wire.ts';
+import type { Ports } from '../../application/ports.ts';
+import { observed } from '../observability.ts';
+import { awsHandler, events, log, settings, statuses } from '../wire.ts';
 
-export const createHandler = (ports: ProjectionPorts) =>
-  middy(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const firstRecordOfStream = new Map<string, string>();
-    for (const record of event.Records) {
-      const image = record.dynamodb?.NewImage;
-      if (!image) continue;
-      const { streamId } = unmarshall(image as Record<string, AttributeValue>) as { streamId: string };
-      if (streamIds.domainOf(streamId) && !firstRecordOfStream.has(streamId)) {
-        firstRecordOfStream.set(streamId, record.dynamodb?.SequenceNumber ?? '');
-      }
-    }
-    const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
-    await Promise.all(
-      [...firstRecordOfStream].map(async ([streamId, sequenceNumber]) => {
-        try {
-          await projectDomainStatus(ports, streamIds.domainOf(streamId)!);
-        } catch (error) {
-          console.error(JSON.stringify({ streamId, error: String(error) }));
-          batchItemFailures.push({ itemIdentifier: sequenceNumber });
+export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>) =>
+  observed(
+    middy(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+      const firstRecordOfStream = new Map<string, string>();
+      for (const record of event.Records) {
+        const image = record.dynamodb?.NewImage;
+        if (!image) continue;
+        const { streamId } = unmarshall(image as Record<string, AttributeValue>) as { streamId: string };
+        if (streamIds.domainOf(streamId) && !firstRecordOfStream.has(streamId)) {
+          firstRecordOfStream.set(streamId, record.dynamodb?.SequenceNumber ?? '');
         }
-      }),
-    );
-    return { batchItemFailures };
-  });
+      }
+      const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
+      await Promise.all(
+        [...firstRecordOfStream].map(async ([streamId, sequenceNumber]) => {
+          try {
+            await projectDomainStatus(ports, streamIds.domainOf(streamId)!);
+          } catch (error) {
+            ports.log.warn('projection failed; the record is handed back for a retry', { streamId, error: String(error) });
+            batchItemFailures.push({ itemIdentifier: sequenceNumber });
+          }
+        }),
+      );
+      return { batchItemFailures };
+    }),
+    // A batch: correlated by its first record, which a retry starts from.
+    (event) => ({ correlationId: `stream:${event.Records?.[0]?.dynamodb?.SequenceNumber ?? 'empty'}` }),
+  );
 
-export const handler = awsHandler({ events, statuses, settings }, createHandler);
+export const handler = awsHandler({ events, statuses, settings, log }, createHandler);
