@@ -1,5 +1,6 @@
 // What people read: the API's answers as tables. Pure: no I/O, no clock. Times are
 // printed exactly as the API gives them (ISO 8601, UTC), everywhere.
+import { formatDistance } from 'date-fns';
 import type { SslConnection } from '../functions/adapters/databases/database-servers.ts';
 import type { LimitsReport } from '../functions/application/ledger.ts';
 import type { ConnectionUrls } from '../functions/domain/database.ts';
@@ -92,10 +93,16 @@ export function keyValues(pairs: Array<[string, string]>): string {
 
 const heading = (text: string) => `=== ${text}`;
 
-export function acmStatusView({ app, enabled, domains }: AcmStatus): string {
+/** "about 1 hour", "3 days": how the platform's CLI shows when a status last changed (`--json` keeps the ISO time). */
+export function relativeTime(iso: string, now: Date = new Date()): string {
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? iso : formatDistance(at, now);
+}
+
+export function acmStatusView({ app, enabled, domains }: AcmStatus, now: Date = new Date()): string {
   const title = heading(`Automated certificate management is ${enabled ? 'enabled' : 'disabled'} on ${app}`);
   if (domains.length === 0) return `${title}\n\n${app} has no custom domains. Add one: acm domains:add HOSTNAME --app ${app}`;
-  const rows = domains.map((domain) => [domain.hostname, domain.status, domain.lastUpdated, reasonCell(domain)]);
+  const rows = domains.map((domain) => [domain.hostname, domain.status, relativeTime(domain.lastUpdated, now), reasonCell(domain)]);
   const messages = domains.filter((domain) => domain.message).map((domain) => `${domain.hostname}: ${domain.message}`);
   return [title, '', table(['Domain', 'Status', 'Last Updated', 'Reason'], rows), ...(messages.length ? ['', ...messages] : [])].join('\n');
 }
@@ -229,12 +236,12 @@ export function enhancedCertificatesDisabledView(app: string, body: DatabaseCert
   ].join('\n');
 }
 
-export function enhancedCertificateStatusView(app: string, status: DatabaseCertificateStatus): string {
+export function enhancedCertificateStatusView(app: string, status: DatabaseCertificateStatus, now: Date = new Date()): string {
   const pairs: Array<[string, string]> = [
     ['Status', status.status],
     ['Hostname', `${status.hostname}:${status.port}`],
     ...optional('Reason', reasonCell(status)),
-    ['Last Updated', status.lastUpdated],
+    ['Last Updated', relativeTime(status.lastUpdated, now)],
     ...optional('Expires At', status.expiresAt),
     ...optional('Renews At', status.renewsAt),
     ...optional('Served Root', status.servedRoot),

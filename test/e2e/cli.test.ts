@@ -13,7 +13,7 @@ import { dnsChallengeName } from '../../functions/adapters/dns/dns-challenge-zon
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { freePort } from '../../infra/local/ports.ts';
 import { EXIT, exitCodeForHttpStatus } from '../../cli/exit-codes.ts';
-import { acmStatusView, table } from '../../cli/format.ts';
+import { acmStatusView, relativeTime, table } from '../../cli/format.ts';
 import { issue } from '../support/certificates.ts';
 import { api, HAPPY_PATH_EVENTS, useLocalCloud } from '../support/local-cloud.ts';
 import { clusterConnection, openSession, psqlAt } from '../support/postgres-clients.ts';
@@ -66,7 +66,7 @@ test('domains:add, then certs:auto --wait until Cert Issued', async () => {
   assert.equal(waited.code, 0, waited.stderr);
   const view = lastView(waited.stdout);
   assert.match(view, /^=== Automated certificate management is enabled on cli\n\nDomain\s+Status\s+Last Updated\s+Reason\n─/);
-  assert.match(view, /\nwww\.cli\.test\s+Cert Issued\s+\d{4}-\d\d-\d\dT[\d:.]+Z\n/);
+  assert.match(view, /\nwww\.cli\.test\s+Cert Issued\s+less than a minute\n/, 'Last Updated is relative, as the platform shows it');
   assert.equal(waited.stderr, '');
 
   const shown = await acm(['certs:auto']);
@@ -126,7 +126,7 @@ test('--wait ends with exit 1 when a domain Failed, or when it times out; refres
   assert.equal((await acm(['domains:add', long], { ACM_APP: 'cli-failed' })).code, 0);
   const failed = await acm(['certs:auto', '--wait', '--timeout', '60'], { ACM_APP: 'cli-failed' });
   assert.equal(failed.code, EXIT.failure);
-  assert.match(lastView(failed.stdout), new RegExp(`\\n${long}\\s+Failed\\s+\\S+\\s+CN_TOO_LONG\\n`));
+  assert.match(lastView(failed.stdout), new RegExp(`\\n${long}\\s+Failed\\s+less than a minute\\s+CN_TOO_LONG\\n`));
   assert.match(lastView(failed.stdout), new RegExp(`\\n${long}: ${long} is 66 characters long; a certificate's name can have at most 64`));
   assert.equal(failed.stderr, `acm: certificates Failed for ${long} (Failed: CN_TOO_LONG)\n`);
 
@@ -433,24 +433,36 @@ test("the API's errors: its message on one stderr line, and the exit code of its
   assert.deepEqual(unreachable, { code: EXIT.unreachable, stdout: '', stderr: `acm: cannot reach the API at ${nobody}: ECONNREFUSED\n` });
 });
 
-test('formatting: aligned columns, the rate-limit end, exit codes by HTTP status', () => {
+test('formatting: aligned columns, relative "Last Updated" as the platform shows it, the rate-limit end, exit codes by HTTP status', () => {
   assert.equal(table(['A', 'Long'], [['xyz', 'b']]), 'A    Long\n───  ────\nxyz  b');
-  const view = acmStatusView({
-    app: 'a',
-    enabled: true,
-    domains: [
-      {
-        hostname: 'x.example.com',
-        status: 'Failing',
-        reason: 'RATE_LIMITED',
-        message: 'The CA limits ...',
-        lastUpdated: '2030-01-01T00:00:00.000Z',
-        rateLimitedUntil: '2030-01-01T01:00:00.000Z',
-        dnsTarget: 't',
-      },
-    ],
-  });
-  assert.match(view, /\nx\.example\.com\s+Failing\s+2030-01-01T00:00:00\.000Z\s+RATE_LIMITED until 2030-01-01T01:00:00\.000Z\n/);
+  const view = acmStatusView(
+    {
+      app: 'a',
+      enabled: true,
+      domains: [
+        {
+          hostname: 'x.example.com',
+          status: 'Failing',
+          reason: 'RATE_LIMITED',
+          message: 'The CA limits ...',
+          lastUpdated: '2030-01-01T00:00:00.000Z',
+          rateLimitedUntil: '2030-01-01T01:00:00.000Z',
+          dnsTarget: 't',
+        },
+      ],
+    },
+    new Date('2030-01-01T01:05:00.000Z'),
+  );
+  assert.match(view, /\nx\.example\.com\s+Failing\s+about 1 hour\s+RATE_LIMITED until 2030-01-01T01:00:00\.000Z\n/);
   assert.match(view, /\n\nx\.example\.com: The CA limits \.\.\.$/);
   assert.deepEqual([400, 401, 403, 404, 409, 429, 500].map(exitCodeForHttpStatus), [5, 7, 3, 3, 4, 6, 1]);
+});
+
+test('relative times read as the platform CLI reads them; an unreadable time is shown as it is', () => {
+  const now = new Date('2026-12-01T12:00:00.000Z');
+  assert.equal(relativeTime('2026-12-01T11:59:50.000Z', now), 'less than a minute');
+  assert.equal(relativeTime('2026-12-01T11:55:00.000Z', now), '5 minutes');
+  assert.equal(relativeTime('2026-12-01T11:00:00.000Z', now), 'about 1 hour');
+  assert.equal(relativeTime('2026-11-28T12:00:00.000Z', now), '3 days');
+  assert.equal(relativeTime('not a time', now), 'not a time');
 });
