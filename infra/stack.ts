@@ -14,6 +14,10 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { METRICS_NAMESPACE } from '../functions/domain/figures.ts';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
@@ -93,6 +97,8 @@ export class CertificateAutomationStack extends Stack {
         handler: 'handler',
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
+        // X-Ray on every function, like the state machine: Powertools' Tracer writes the segments.
+        tracing: lambda.Tracing.ACTIVE,
         memorySize: 512,
         timeout,
         environment,
@@ -254,6 +260,7 @@ export class CertificateAutomationStack extends Stack {
     });
 
     // The status projection, fed by the log's stream.
+    const projectorDeadLetters = new sqs.Queue(this, 'ProjectorDeadLetters', { retentionPeriod: Duration.days(14) });
     const projector = fn('ProjectStatus', PROJECTOR_HANDLER);
     eventLog.grantReadData(projector);
     statusTable.grantWriteData(projector);
@@ -264,7 +271,7 @@ export class CertificateAutomationStack extends Stack {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: 10,
-        onFailure: new SqsDlq(new sqs.Queue(this, 'ProjectorDeadLetters', { retentionPeriod: Duration.days(14) })),
+        onFailure: new SqsDlq(projectorDeadLetters),
       }),
     );
 
@@ -355,6 +362,59 @@ export class CertificateAutomationStack extends Stack {
       schedule: events.Schedule.rate(Duration.hours(1)),
       targets: [new targets.LambdaFunction(sweep)],
     });
+
+    // Operators are told before users are: every alarm goes to one topic they subscribe to.
+    const alarms = new sns.Topic(this, 'OperatorAlarms', { displayName: 'Certificate automation alarms' });
+    const alarm = (
+      id: string,
+      description: string,
+      props: Omit<cloudwatch.CreateAlarmOptions, 'alarmDescription'> & { metric: cloudwatch.Metric },
+    ) =>
+      props.metric
+        .createAlarm(this, id, { alarmDescription: description, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...props })
+        .addAlarmAction(new cloudwatchActions.SnsAction(alarms));
+    alarm('ExecutionsFailed', 'An issuance execution failed (not a domain that Failed: the workflow itself)', {
+      metric: stateMachine.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    alarm('ProjectorDeadLettersWaiting', 'Stream records the projector gave up on: statuses are behind the log', {
+      metric: projectorDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    const functions = {
+      ...steps,
+      ...apiFunctions,
+      ApiAuthorizer: authorizerFunction,
+      ProjectStatus: projector,
+      PlatformEvents: platformEvents,
+      Sweep: sweep,
+    };
+    for (const [name, handler] of Object.entries(functions)) {
+      alarm(`${name}Errors`, `${name} threw (a bug or an outage: handled failures are recorded, not thrown)`, {
+        metric: handler.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+    }
+    alarm('CertificateExpiresSoon', 'A managed certificate has under 14 days left: it is not renewing', {
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'DaysToExpiry',
+        statistic: 'Minimum',
+        period: Duration.hours(1),
+      }),
+      threshold: 14,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    alarm('ProjectorLag', 'The status projection is over 5 minutes behind the log', {
+      metric: projector.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),
+      threshold: 5 * 60_000,
+      evaluationPeriods: 3,
+    });
+    new CfnOutput(this, 'OperatorAlarmsTopicArn', { value: alarms.topicArn });
 
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });

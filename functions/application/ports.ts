@@ -13,6 +13,7 @@ import type { Secret } from '../adapters/secrets/secret.ts';
 import type { StatusStore } from '../adapters/status/status-store.ts';
 import type { Workflows } from '../adapters/workflows/workflows.ts';
 import type { RetryPolicy } from '../domain/certificate-decider.ts';
+import type { Figure } from '../domain/figures.ts';
 import { LETS_ENCRYPT_LIMITS, type Limits } from '../domain/rate-limits.ts';
 import { NOTIFY_AFTER_FAILING_MS } from '../domain/renewal.ts';
 
@@ -61,9 +62,19 @@ export interface Log {
   info(message: string, details: Record<string, unknown>): void;
 }
 
+/** The figures operators graph and alarm on (CloudWatch metrics, as EMF lines in the log). */
+export type MetricName = Figure['name'] | 'DaysToExpiry';
+
+export interface Measure {
+  count(name: MetricName, dimensions?: Record<string, string>): void;
+  /** A reading, such as the days a certificate has left (the alarm takes the minimum). */
+  value(name: MetricName, value: number, dimensions?: Record<string, string>): void;
+}
+
 export interface Ports {
   settings: Settings;
   log: Log;
+  measure: Measure;
   events: EventStore;
   statuses: StatusStore;
   challenges: ChallengeStore;

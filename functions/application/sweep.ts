@@ -5,12 +5,16 @@
 import { decide } from '../domain/certificate-decider.ts';
 import { streamIds } from '../domain/events.ts';
 import { DomainNotFoundError, StaleAttemptError } from '../domain/errors.ts';
+import { daysToExpiry } from '../domain/figures.ts';
 import { currentExecution } from '../domain/issuance.ts';
 import { removeCertificate } from './apps.ts';
 import type { Ports } from './ports.ts';
 import { execute, loadDomain, type DomainRef } from './streams.ts';
 
-export type SweepPorts = Pick<Ports, 'events' | 'settings' | 'statuses' | 'workflows' | 'notifications' | 'ca' | 'certificates' | 'log'>;
+export type SweepPorts = Pick<
+  Ports,
+  'events' | 'settings' | 'statuses' | 'workflows' | 'notifications' | 'ca' | 'certificates' | 'log' | 'measure'
+>;
 
 /** Domains attended to at once: small runs, so the CA and the log see a trickle, not a burst. */
 const RUN_SIZE = 25;
@@ -60,6 +64,9 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
   await retryRemovals(ports, ref, correlationId);
   await checkRenewalInfo(ports, ref, correlationId);
   const renewal = await execute(ports, ref, { type: 'RenewIfDue' }, correlationId);
+  // Every certificate the sweep looks at is due for something: its days left, so the alarm sees the soonest.
+  const serving = renewal.state.certificate;
+  if (serving && !renewal.state.removed) ports.measure.value('DaysToExpiry', daysToExpiry(serving.notAfter, new Date()));
   // From the state, not from what this call appended: the next sweep starts a renewal a crash left unstarted
   // (the execution name makes a second start a no-op).
   const attempt = renewal.state.attempt;

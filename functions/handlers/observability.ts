@@ -3,16 +3,34 @@
 // what is being handled (an execution, a request, a platform event, a sweep).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddyfiedHandler } from '@middy/core';
-import type { Log } from '../application/ports.ts';
+import type { Log, Measure } from '../application/ports.ts';
+import { METRICS_NAMESPACE } from '../domain/figures.ts';
 
 const SERVICE = 'acm-automation';
 
 /** One per process: Lambda's container, or the local cloud. */
 export const logger = new Logger({ serviceName: SERVICE });
 const tracer = new Tracer({ serviceName: SERVICE });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
+
+/**
+ * Each figure is its own EMF line, written at once: handlers run concurrently in one process
+ * locally, so a shared buffer would mix their dimensions.
+ */
+function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimensions: Record<string, string>): void {
+  const single = metrics.singleMetric();
+  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+  single.addMetric(name, unit, value);
+}
+
+export const measure: Measure = {
+  count: (name, dimensions = {}) => emit(name, MetricUnit.Count, 1, dimensions),
+  value: (name, value, dimensions = {}) => emit(name, MetricUnit.NoUnit, value, dimensions),
+};
 
 /** The log port the use cases write to. */
 export const log: Log = {

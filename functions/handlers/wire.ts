@@ -23,13 +23,14 @@ import { DynamoDbStatusStore } from '../adapters/status/dynamodb-status-store.ts
 import { StepFunctionsWorkflows } from '../adapters/workflows/step-functions-workflows.ts';
 import type { Ports } from '../application/ports.ts';
 import { configFromEnvironment, type Config } from './config.ts';
-import { log as observabilityLog } from './observability.ts';
+import { log as observabilityLog, measure as observabilityMeasure } from './observability.ts';
 
 /** Builds one port from the function's configuration; DynamoDB's client is shared by the ports that use it. */
 type Builder<Port> = (config: Config, dynamodb: () => DynamoDBClient) => Port;
 
 // One builder per port, each its own export: a Lambda's bundle keeps only the builders its entry names.
 export const log: Builder<Ports['log']> = () => observabilityLog;
+export const measure: Builder<Ports['measure']> = () => observabilityMeasure;
 export const settings: Builder<Ports['settings']> = (config) => ({ ...config.settings, trustedRootsPem: tls.rootCertificates });
 export const events: Builder<Ports['events']> = (config, dynamodb) => new DynamoDbEventStore(dynamodb(), config.eventsTable);
 export const statuses: Builder<Ports['statuses']> = (config, dynamodb) => new DynamoDbStatusStore(dynamodb(), config.statusTable);

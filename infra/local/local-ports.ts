@@ -16,7 +16,7 @@ import type { Notifications } from '../../functions/adapters/notifications/notif
 import { DynamoDbStatusStore } from '../../functions/adapters/status/dynamodb-status-store.ts';
 import type { Workflows } from '../../functions/adapters/workflows/workflows.ts';
 import type { Ports, Settings } from '../../functions/application/ports.ts';
-import { log } from '../../functions/handlers/observability.ts';
+import { log, measure } from '../../functions/handlers/observability.ts';
 
 /** DynamoDB Local takes any credentials; these say where they belong. */
 export function localClientConfig(endpoint: string) {
@@ -45,6 +45,7 @@ export function localPorts(config: LocalPortsConfig): Ports {
     settings: config.settings,
     // The same structured logger as in Lambda: the local cloud's log has the lines Lambda would write.
     log,
+    measure,
     events: new DynamoDbEventStore(dynamodb, config.tables.events),
     statuses: new DynamoDbStatusStore(dynamodb, config.tables.status),
     challenges: new DynamoDbChallengeStore(dynamodb, config.tables.challenges),

@@ -33,3 +33,27 @@ test("a dropped platform event is logged as one JSON line: level, service, the e
   assert.equal(dropped.message, 'platform event dropped');
   assert.equal(dropped.dropped, 'hostname: wildcard domains are not supported');
 });
+
+test('what the log records is counted: a failure adds an IssuanceFailures EMF line with its reason', async () => {
+  const { apiUrl, operatorToken } = await cloud.ready;
+  // Pointed nowhere: the DNS pre-flight fails it, with a reason.
+  const added = await fetch(`${apiUrl}/apps/logs/domains`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` },
+    body: JSON.stringify({ hostname: 'nowhere.logs.test' }),
+  });
+  assert.equal(added.status, 201);
+  const emf = async () => {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const found = cloud.output
+        .filter((line) => line.startsWith('{') && line.includes('"IssuanceFailures"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string }> } });
+      if (found.length > 0) return found[0]!;
+    }
+    assert.fail(cloud.output.join('\n'));
+  };
+  const line = await emf();
+  assert.equal(line._aws.CloudWatchMetrics[0]!.Namespace, 'AcmAutomation');
+  assert.equal(line.IssuanceFailures, 1);
+  assert.equal(line.reason, 'NXDOMAIN');
+});

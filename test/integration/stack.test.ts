@@ -254,3 +254,27 @@ test("executions are described and stopped by their own ARNs: the state machine'
     assert.match(arnText(statement.Resource), /:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:execution:Databases-issuance:\*$/, holder);
   }
 });
+
+test('operators are paged on one topic: failed executions, dead letters, every function erroring, a certificate under 14 days, projector lag', () => {
+  template.resourceCountIs('AWS::SNS::Topic', 1);
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(({ Properties }) => Properties);
+  const named = (metricName: string) => alarms.filter((alarm) => alarm.MetricName === metricName);
+  assert.equal(named('ExecutionsFailed').length, 1);
+  assert.equal(named('ApproximateNumberOfMessagesVisible').length, 1);
+  const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention'));
+  assert.ok(named('Errors').length >= functions.length - 1, `${named('Errors').length} error alarms for ${functions.length} functions`);
+  const expiry = named('DaysToExpiry');
+  assert.deepEqual(
+    expiry.map((alarm) => [alarm.Namespace, alarm.Statistic, alarm.Threshold, alarm.ComparisonOperator]),
+    [['AcmAutomation', 'Minimum', 14, 'LessThanThreshold']],
+  );
+  assert.deepEqual(
+    named('IteratorAge').map((alarm) => alarm.Threshold),
+    [300_000],
+  );
+  for (const alarm of alarms) assert.equal(alarm.AlarmActions?.length, 1, `${alarm.MetricName} pages the topic`);
+  // X-Ray on every function, as on the state machine.
+  for (const [id, { Properties }] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+    assert.deepEqual(Properties.TracingConfig, { Mode: 'Active' }, id);
+  }
+});

@@ -4,7 +4,7 @@
 import middy from '@middy/core';
 import { sweep, type SweepPorts } from '../../application/sweep.ts';
 import { observed } from '../observability.ts';
-import { awsHandler, ca, certificates, events, log, notifications, settings, statuses, workflows } from '../wire.ts';
+import { awsHandler, ca, certificates, events, log, measure, notifications, settings, statuses, workflows } from '../wire.ts';
 
 export const createHandler = (ports: SweepPorts) =>
   observed(
@@ -13,4 +13,4 @@ export const createHandler = (ports: SweepPorts) =>
     ),
     () => ({ correlationId: `sweep:${new Date().toISOString()}` }),
   );
-export const handler = awsHandler({ events, settings, statuses, workflows, notifications, ca, certificates, log }, createHandler);
+export const handler = awsHandler({ events, settings, statuses, workflows, notifications, ca, certificates, log, measure }, createHandler);

@@ -6,28 +6,29 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { projectDomainStatus, type ProjectionPorts } from '../../application/project-status.ts';
-import { streamIds } from '../../domain/events.ts';
+import { streamIds, type DomainEvent } from '../../domain/events.ts';
 import type { Ports } from '../../application/ports.ts';
 import { observed } from '../observability.ts';
-import { awsHandler, events, log, settings, statuses } from '../wire.ts';
+import { awsHandler, events, log, measure, settings, statuses } from '../wire.ts';
 
 export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>) =>
   observed(
     middy(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-      const firstRecordOfStream = new Map<string, string>();
+      const byStream = new Map<string, { firstRecord: string; events: DomainEvent[] }>();
       for (const record of event.Records) {
         const image = record.dynamodb?.NewImage;
         if (!image) continue;
-        const { streamId } = unmarshall(image as Record<string, AttributeValue>) as { streamId: string };
-        if (streamIds.domainOf(streamId) && !firstRecordOfStream.has(streamId)) {
-          firstRecordOfStream.set(streamId, record.dynamodb?.SequenceNumber ?? '');
-        }
+        const recorded = unmarshall(image as Record<string, AttributeValue>) as DomainEvent & { streamId: string };
+        if (!streamIds.domainOf(recorded.streamId)) continue;
+        const delivered = byStream.get(recorded.streamId) ?? { firstRecord: record.dynamodb?.SequenceNumber ?? '', events: [] };
+        delivered.events.push(recorded);
+        byStream.set(recorded.streamId, delivered);
       }
       const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
       await Promise.all(
-        [...firstRecordOfStream].map(async ([streamId, sequenceNumber]) => {
+        [...byStream].map(async ([streamId, { firstRecord: sequenceNumber, events: delivered }]) => {
           try {
-            await projectDomainStatus(ports, streamIds.domainOf(streamId)!);
+            await projectDomainStatus(ports, streamIds.domainOf(streamId)!, delivered);
           } catch (error) {
             ports.log.warn('projection failed; the record is handed back for a retry', { streamId, error: String(error) });
             batchItemFailures.push({ itemIdentifier: sequenceNumber });
@@ -40,4 +41,4 @@ export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>) =>
     (event) => ({ correlationId: `stream:${event.Records?.[0]?.dynamodb?.SequenceNumber ?? 'empty'}` }),
   );
 
-export const handler = awsHandler({ events, statuses, settings, log }, createHandler);
+export const handler = awsHandler({ events, statuses, settings, log, measure }, createHandler);
