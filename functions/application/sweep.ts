@@ -2,7 +2,7 @@
 // over the jitter window, tells owners about domains failing for days, once, and
 // reconciles: an open attempt that no execution runs (lost to a crash, a failed start,
 // a timeout) is started again, level-triggered, from what its log says.
-import { decide } from '../domain/certificate-decider.ts';
+import { decide, type DomainState } from '../domain/certificate-decider.ts';
 import { streamIds } from '../domain/events.ts';
 import { DomainNotFoundError, StaleAttemptError } from '../domain/errors.ts';
 import { daysToExpiry } from '../domain/figures.ts';
@@ -44,12 +44,7 @@ export async function sweep(
   for await (const page of ports.statuses.due(new Date(started))) {
     for (let index = 0; index < page.length; index += RUN_SIZE) {
       if (Date.now() - started > SWEEP_BUDGET_MS) return { ...totals, complete: false };
-      const outcomes = await Promise.all(
-        page.slice(index, index + RUN_SIZE).map(async (ref) => ({
-          ...(await attend(ports, ref)),
-          restarted: await reconcile(ports, ref, reconcileGraceMs),
-        })),
-      );
+      const outcomes = await Promise.all(page.slice(index, index + RUN_SIZE).map((ref) => attend(ports, ref, reconcileGraceMs)));
       totals.looked += outcomes.length;
       totals.renewals += outcomes.filter((outcome) => outcome.renewal).length;
       totals.notified += outcomes.filter((outcome) => outcome.notified).length;
@@ -59,10 +54,16 @@ export async function sweep(
   return totals;
 }
 
-async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boolean; notified: boolean }> {
+/** One read of the stream decides the removals and the ARI look; RenewIfDue's own read decides the rest. */
+async function attend(
+  ports: SweepPorts,
+  ref: DomainRef,
+  reconcileGraceMs: number,
+): Promise<{ renewal: boolean; notified: boolean; restarted: boolean }> {
   const correlationId = `sweep:${new Date().toISOString()}`;
-  await retryRemovals(ports, ref, correlationId);
-  await checkRenewalInfo(ports, ref, correlationId);
+  const before = await loadDomain(ports, ref);
+  await retryRemovals(ports, ref, before, correlationId);
+  await checkRenewalInfo(ports, ref, before, correlationId);
   const renewal = await execute(ports, ref, { type: 'RenewIfDue' }, correlationId);
   // Every certificate the sweep looks at is due for something: its days left, so the alarm sees the soonest.
   const serving = renewal.state.certificate;
@@ -75,11 +76,13 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
     // At the try it is on: after a restart of the runner this starts the renewal's execution again.
     await ports.workflows.startIssuance({ ...currentExecution(ref, attempt), startDelaySeconds, failure: { failures: attempt.failures } });
   }
+  // After that start: a renewal this sweep opened runs, and is not restarted as lost.
+  const restarted = await reconcile(ports, ref, renewal.state, reconcileGraceMs);
   // Publish, then record: a crash in between repeats the notice (same id), it never loses it.
   const notify = { type: 'NotifyIfFailingTooLong' } as const;
   const { state } = renewal;
   if (decide(notify, state, new Date(), ports.settings.retryPolicy).length === 0)
-    return { renewal: renewal.appended.length > 0, notified: false };
+    return { renewal: renewal.appended.length > 0, notified: false, restarted };
   const failure = state.attempt?.failure;
   await ports.notifications.issuanceFailing({
     notificationId: `${streamIds.domain(ref.app, ref.hostname)}#failing#${state.failingSince}`,
@@ -89,12 +92,12 @@ async function attend(ports: SweepPorts, ref: DomainRef): Promise<{ renewal: boo
     ...(failure?.message && { message: failure.message }),
   });
   await execute(ports, ref, notify, correlationId);
-  return { renewal: renewal.appended.length > 0, notified: true };
+  return { renewal: renewal.appended.length > 0, notified: true, restarted };
 }
 
 /** Certificates still to delete (in use when their domain went) get another try once their time has come. */
-async function retryRemovals(ports: SweepPorts, ref: DomainRef, correlationId: string): Promise<void> {
-  const due = (await loadDomain(ports, ref)).pendingRemovals.filter((removal) => Date.parse(removal.retryAt) <= Date.now());
+async function retryRemovals(ports: SweepPorts, ref: DomainRef, state: DomainState, correlationId: string): Promise<void> {
+  const due = state.pendingRemovals.filter((removal) => Date.parse(removal.retryAt) <= Date.now());
   for (const { certificateArn } of due) {
     const deferred = await removeCertificate(ports, certificateArn);
     await execute(ports, ref, { type: 'RecordCertificateRemoval', certificateArn, ...(deferred && { deferred }) }, correlationId);
@@ -102,8 +105,7 @@ async function retryRemovals(ports: SweepPorts, ref: DomainRef, correlationId: s
 }
 
 /** An open attempt with no live execution gets a new one, resuming at the try it was on. */
-async function reconcile(ports: SweepPorts, ref: DomainRef, graceMs: number): Promise<boolean> {
-  const state = await loadDomain(ports, ref);
+async function reconcile(ports: SweepPorts, ref: DomainRef, state: DomainState, graceMs: number): Promise<boolean> {
   const attempt = state.attempt;
   if (!attempt || attempt.closed || state.removed || Date.now() - Date.parse(state.updatedAt ?? '') < graceMs) return false;
   if (await ports.workflows.isRunning(currentExecution(ref, attempt))) return false;
@@ -125,8 +127,8 @@ async function reconcile(ports: SweepPorts, ref: DomainRef, graceMs: number): Pr
 }
 
 /** Twice a day (or when the CA's Retry-After says), the CA's renewal window for the serving certificate. */
-async function checkRenewalInfo(ports: SweepPorts, ref: DomainRef, correlationId: string): Promise<void> {
-  const certificate = (await loadDomain(ports, ref)).certificate;
+async function checkRenewalInfo(ports: SweepPorts, ref: DomainRef, state: DomainState, correlationId: string): Promise<void> {
+  const certificate = state.certificate;
   if (!certificate?.ariId || Date.parse(certificate.renewalCheckAt ?? '') > Date.now()) return;
   const { ariId } = certificate;
   // The CA unreachable: the fixed rule's time stands, and the next sweep asks again.

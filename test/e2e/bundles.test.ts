@@ -17,6 +17,7 @@ import { bundledFunctions, synthesizeBundles } from '../../infra/local/bundles.t
 import { LOCAL_DNS_TARGET_SUFFIX, loadSourceHandler, startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { ISSUANCE_STEPS } from '../../infra/workflows/issuance.ts';
 import { api, HAPPY_PATH_EVENTS, waitForStatus } from '../support/local-cloud.ts';
+import { servedByRouter } from '../support/router-tls.ts';
 
 const APP = 'bundled';
 const HOSTNAME = 'www.bundled-e2e.test';
@@ -40,17 +41,7 @@ const local = () => {
 
 /** The certificate the router serves for `hostname`, verified against Pebble's root. */
 async function servedCertificate(hostname: string): Promise<tls.DetailedPeerCertificate> {
-  const root = await local().pebble.rootCertificatePem();
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect(
-      { host: '127.0.0.1', port: local().router.https.port, servername: hostname, ca: [root], rejectUnauthorized: true },
-      () => {
-        resolve(socket.getPeerCertificate(true));
-        socket.end();
-      },
-    );
-    socket.on('error', reject);
-  });
+  return servedByRouter(local().router.https.port, hostname, await local().pebble.rootCertificatePem());
 }
 
 test('every handler runs from the bundle cdk synth built for its Lambda', async (t) => {

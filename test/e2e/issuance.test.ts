@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import tls from 'node:tls';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { api, HAPPY_PATH_EVENTS, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
+import { servedByRouter } from '../support/router-tls.ts';
 
 const cloud = useLocalCloud();
 const APP = 'shop';
@@ -26,16 +26,7 @@ test('a custom domain goes from added to "Cert Issued", and the certificate is s
 
   // The certificate the router serves by SNI, fetched with verification on against Pebble's root.
   const root = await cloud().pebble.rootCertificatePem();
-  const served = await new Promise<tls.DetailedPeerCertificate>((resolve, reject) => {
-    const socket = tls.connect(
-      { host: '127.0.0.1', port: cloud().router.https.port, servername: HOSTNAME, ca: [root], rejectUnauthorized: true },
-      () => {
-        resolve(socket.getPeerCertificate(true));
-        socket.end();
-      },
-    );
-    socket.on('error', reject);
-  });
+  const served = await servedByRouter(cloud().router.https.port, HOSTNAME, root);
   const leaf = new X509Certificate(served.raw);
   assert.equal(leaf.subjectAltName, `DNS:${HOSTNAME}`);
   assert.ok(leaf.checkHost(HOSTNAME));

@@ -4,9 +4,9 @@
 // certificate keeps serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import tls from 'node:tls';
 import { LOCAL_DNS_TARGET_SUFFIX, type LocalCloud } from '../../infra/local/cloud.ts';
 import { addDomain, timeline, useLocalCloud, waitForStatus, api } from '../support/local-cloud.ts';
+import { servedByRouter } from '../support/router-tls.ts';
 
 // Without ARI in the directory: the fixed rule (half the lifetime, under 10 days). ari.test.ts covers ARI.
 const cloud = useLocalCloud({
@@ -18,18 +18,9 @@ const cloud = useLocalCloud({
 const APP = 'renewals';
 const TARGET = `${APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
 
-function servedSerial(target: LocalCloud, hostname: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Verification off: the old certificate may be seconds from expiry; we only ask which one is served.
-    const socket = tls.connect(
-      { host: '127.0.0.1', port: target.router.https.port, servername: hostname, rejectUnauthorized: false },
-      () => {
-        resolve(socket.getPeerCertificate().serialNumber);
-        socket.end();
-      },
-    );
-    socket.on('error', reject);
-  });
+/** Verification off: the old certificate may be seconds from expiry; we only ask which one is served. */
+async function servedSerial(target: LocalCloud, hostname: string): Promise<string> {
+  return (await servedByRouter(target.router.https.port, hostname)).serialNumber;
 }
 
 async function statusesUntil(hostname: string, done: (status: { status: string; expiresAt?: string }) => boolean, timeoutMs: number) {

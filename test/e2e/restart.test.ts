@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
-import { X509Certificate } from 'node:crypto';
 import { AFTER_IMPORT, startCloudProcess, type CloudProcess, type CloudProcessReady } from '../support/cloud-process.ts';
+import { servedByRouter } from '../support/router-tls.ts';
 
 const APP = 'crash';
 const HOSTNAME = 'www.crash.test';
@@ -57,20 +56,9 @@ async function storedFor(hostname: string): Promise<number> {
   return records.filter((record: { hostname?: string }) => record.hostname === hostname).length;
 }
 
-function servedSerial(ready: CloudProcessReady, rootFile: string): Promise<string> {
-  return readFile(rootFile, 'utf8').then(
-    (roots) =>
-      new Promise((resolve, reject) => {
-        const socket = tls.connect(
-          { host: '127.0.0.1', port: ready.routerHttpsPort, servername: HOSTNAME, ca: roots, rejectUnauthorized: true },
-          () => {
-            resolve(new X509Certificate(socket.getPeerCertificate(true).raw).serialNumber);
-            socket.end();
-          },
-        );
-        socket.once('error', reject);
-      }),
-  );
+/** Verified against the roots the data folder kept. */
+async function servedSerial(ready: CloudProcessReady, rootFile: string): Promise<string> {
+  return (await servedByRouter(ready.routerHttpsPort, HOSTNAME, await readFile(rootFile, 'utf8'))).serialNumber;
 }
 
 test('killed while AskCaToValidate runs, started again: one certificate, no duplicate event, and still served after another restart', async () => {
