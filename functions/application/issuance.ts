@@ -314,7 +314,8 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
     if (now.certificate?.certificateArn !== certificateArn) await uninstall(certificateArn);
     throw error;
   }
-  if (state.attempt?.replaces) await countIssued(ports, [input.hostname], correlationId);
+  // Only an order taken as an ARI renewal paid nothing when it was sent; any other paid its exact set then.
+  if (state.attempt?.budgetKind === 'ari-renewal') await countIssued(ports, [input.hostname], correlationId);
   return { certificateArn, notAfter: certificate.notAfter };
 }
 

@@ -138,3 +138,22 @@ async function accountUrl(): Promise<string> {
   const last = await cloud().ports.events.readLast(streamIds.caAccount());
   return (last?.data as { accountUrl: string }).accountUrl;
 }
+
+test('a renewal that names what it replaces but orders after the window closed pays its exact set once, at the order', async () => {
+  const hostname = 'www.ari-late.test';
+  const { ariId } = await issued(hostname);
+  // The CA's window is already over: the renewal is due at once, but no longer exempt.
+  cloud().acmeFaults.setRenewalWindow(ariId, {
+    start: new Date(Date.now() - 2 * HOUR).toISOString(),
+    end: new Date(Date.now() - HOUR).toISOString(),
+  });
+  await sweepUntilRenewalStarts(hostname);
+  await renewed(hostname);
+  const events = await timeline(cloud(), APP, hostname);
+  const taken = events.filter((event) => event.type === 'OrderBudgetTaken').map((event) => event.data.kind);
+  assert.deepEqual(taken, ['new', 'renewal']);
+  const exactSet = await cloud().ports.events.read(
+    streamIds.bucket(bucketId({ limit: 'certificatesPerExactSet', key: exactSetKey([hostname]) })),
+  );
+  assert.equal(exactSet.length, 2, 'two certificates, two tokens: the renewal is not counted again at issuance');
+});
