@@ -3,6 +3,7 @@
 // over the streams it touches; workflows and certificates follow from what was recorded.
 import { decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
 import { CertificateInUseError } from '../adapters/certificates/certificate-store.ts';
+import type { AppRow } from '../adapters/status/status-store.ts';
 import { decide, fold, isAddition, isRemoval, type DomainState, type RemovalDeferral } from '../domain/certificate-decider.ts';
 import { appNotFound, InvalidInputError, NotFoundError } from '../domain/errors.ts';
 import { checkHostname } from '../domain/hostname.ts';
@@ -281,6 +282,13 @@ export async function automationStatus(
     (row): row is DomainStatus => !isDatabaseRow(row) && state.domains.includes(row.hostname),
   );
   return { app, enabled: state.acmEnabled, domains };
+}
+
+/** Every app the projection knows, in name order (operators'). */
+export async function listApps(ports: Pick<Ports, 'statuses'>): Promise<AppRow[]> {
+  const apps: AppRow[] = [];
+  for await (const page of ports.statuses.listApps()) apps.push(...page);
+  return apps;
 }
 
 /** A Failed domain gets a new attempt; a Failing one joins the execution already retrying it. */

@@ -63,7 +63,7 @@ export interface Log {
 }
 
 /** The figures operators graph and alarm on (CloudWatch metrics, as EMF lines in the log). */
-export type MetricName = Figure['name'] | 'DaysToExpiry';
+export type MetricName = Figure['name'] | 'DaysToExpiry' | 'ProjectorLag';
 
 export interface Measure {
   count(name: MetricName, dimensions?: Record<string, string>): void;

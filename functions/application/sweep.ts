@@ -1,7 +1,8 @@
 // The sweep (hourly in AWS, a timer locally): starts renewals that are due, spread
-// over the jitter window, tells owners about domains failing for days, once, and
-// reconciles: an open attempt that no execution runs (lost to a crash, a failed start,
+// over the jitter window, tells owners about domains failing for days and certificates
+// close to expiry, once each, and reconciles: an open attempt that no execution runs (lost to a crash, a failed start,
 // a timeout) is started again, level-triggered, from what its log says.
+import { decideApp, foldApp } from '../domain/app-decider.ts';
 import { decide, type DomainState } from '../domain/certificate-decider.ts';
 import { streamIds } from '../domain/events.ts';
 import { DomainNotFoundError, StaleAttemptError } from '../domain/errors.ts';
@@ -9,7 +10,8 @@ import { daysToExpiry } from '../domain/figures.ts';
 import { currentExecution } from '../domain/issuance.ts';
 import { removeCertificate } from './apps.ts';
 import type { Ports } from './ports.ts';
-import { execute, loadDomain, type DomainRef } from './streams.ts';
+import { appHistory, execute, loadApp, loadDomain, transact, type DomainRef } from './streams.ts';
+import { notificationIds } from '../domain/notices.ts';
 
 export type SweepPorts = Pick<
   Ports,
@@ -44,7 +46,11 @@ export async function sweep(
   for await (const page of ports.statuses.due(new Date(started))) {
     for (let index = 0; index < page.length; index += RUN_SIZE) {
       if (Date.now() - started > SWEEP_BUDGET_MS) return { ...totals, complete: false };
-      const outcomes = await Promise.all(page.slice(index, index + RUN_SIZE).map((ref) => attend(ports, ref, reconcileGraceMs)));
+      const outcomes = await Promise.all(
+        page
+          .slice(index, index + RUN_SIZE)
+          .map((ref) => (ref.kind === 'app' ? attendApp(ports, ref.app) : attend(ports, ref, reconcileGraceMs))),
+      );
       totals.looked += outcomes.length;
       totals.renewals += outcomes.filter((outcome) => outcome.renewal).length;
       totals.notified += outcomes.filter((outcome) => outcome.notified).length;
@@ -78,21 +84,64 @@ async function attend(
   }
   // After that start: a renewal this sweep opened runs, and is not restarted as lost.
   const restarted = await reconcile(ports, ref, renewal.state, reconcileGraceMs);
-  // Publish, then record: a crash in between repeats the notice (same id), it never loses it.
+  const failing = await notifyFailing(ports, ref, renewal.state, correlationId);
+  const expiring = await notifyExpiring(ports, ref, renewal.state, correlationId);
+  return { renewal: renewal.appended.length > 0, notified: failing || expiring, restarted };
+}
+
+// Each notice is published, then recorded: a crash in between repeats it (same id), it is never lost.
+
+async function notifyFailing(ports: SweepPorts, ref: DomainRef, state: DomainState, correlationId: string): Promise<boolean> {
   const notify = { type: 'NotifyIfFailingTooLong' } as const;
-  const { state } = renewal;
-  if (decide(notify, state, new Date(), ports.settings.retryPolicy).length === 0)
-    return { renewal: renewal.appended.length > 0, notified: false, restarted };
+  if (decide(notify, state, new Date(), ports.settings.retryPolicy).length === 0) return false;
   const failure = state.attempt?.failure;
+  const failingSince = state.failingSince ?? '';
   await ports.notifications.issuanceFailing({
-    notificationId: `${streamIds.domain(ref.app, ref.hostname)}#failing#${state.failingSince}`,
+    notificationId: notificationIds.failing(streamIds.domain(ref.app, ref.hostname), failingSince),
     ...ref,
-    failingSince: state.failingSince ?? '',
+    failingSince,
     ...(failure?.reason && { reason: failure.reason }),
     ...(failure?.message && { message: failure.message }),
   });
   await execute(ports, ref, notify, correlationId);
-  return { renewal: renewal.appended.length > 0, notified: true, restarted };
+  return true;
+}
+
+/** A managed certificate still serving this close to expiry is not renewing: its owners are told why. */
+async function notifyExpiring(ports: SweepPorts, ref: DomainRef, state: DomainState, correlationId: string): Promise<boolean> {
+  const notify = { type: 'NotifyIfExpiring' } as const;
+  const [sent] = decide(notify, state, new Date(), ports.settings.retryPolicy);
+  if (sent?.type !== 'ExpiryNoticeSent') return false;
+  const failure = state.attempt?.failure;
+  await ports.notifications.certificateExpiring({
+    ...sent.data,
+    ...ref,
+    managed: true,
+    ...(failure?.reason && { reason: failure.reason }),
+    ...(failure?.message && { message: failure.message }),
+  });
+  await execute(ports, ref, notify, correlationId);
+  return true;
+}
+
+/** An app is due when one of its uploaded certificates nears expiry: nobody renews those for its owners. */
+async function attendApp(ports: SweepPorts, app: string): Promise<{ renewal: boolean; notified: boolean; restarted: boolean }> {
+  const correlationId = `sweep:${new Date().toISOString()}`;
+  const due = decideApp({ type: 'NotifyIfUploadsExpiring', app, now: new Date() }, await loadApp(ports, app));
+  for (const sent of due) {
+    if (sent.type !== 'UploadExpiryNoticeSent') continue;
+    const { name, ...notice } = sent.data;
+    await ports.notifications.certificateExpiring({ ...notice, app, managed: false, certificateName: name });
+  }
+  if (due.length > 0) {
+    await transact(
+      ports,
+      { app: streamIds.app(app) },
+      ({ app: history }, now) => ({ app: decideApp({ type: 'NotifyIfUploadsExpiring', app, now }, foldApp(appHistory(history))) }),
+      correlationId,
+    );
+  }
+  return { renewal: false, notified: due.length > 0, restarted: false };
 }
 
 /** Certificates still to delete (in use when their domain went) get another try once their time has come. */

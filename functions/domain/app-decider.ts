@@ -1,7 +1,15 @@
 // The app's stream (automation on or off, its domains, its uploaded certificates) and
 // the hostname claims that keep a hostname on one app at a time. Deciders like the
 // domain's: decide(command, state) -> events, evolve(state, event) -> state.
-import type { AppEvent, ClaimEvent } from './events.ts';
+import { streamIds, type AppEvent, type ClaimEvent } from './events.ts';
+import {
+  expiryNoticeDue,
+  keepNotice,
+  nextExpiryNoticeAt,
+  notificationIds,
+  UPLOADED_EXPIRY_THRESHOLDS_DAYS,
+  type SentNotice,
+} from './notices.ts';
 import type { CertificateInfo } from './uploaded-certificate.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 
@@ -20,10 +28,23 @@ export interface AppState {
   /** The app's Postgres databases, by name. */
   databases: Record<string, { hostname: string; port: number }>;
   uploads: Record<string, UploadedCertificate>;
+  /** Expiry thresholds (days) owners were told of, per uploaded certificate; a replacement starts afresh. */
+  uploadNotices: Record<string, number[]>;
+  /** What owners were told about their uploads, latest last. */
+  notices: SentNotice[];
   deleted: boolean;
 }
 
-export const initialAppState: AppState = { version: 0, acmEnabled: true, domains: [], databases: {}, uploads: {}, deleted: false };
+export const initialAppState: AppState = {
+  version: 0,
+  acmEnabled: true,
+  domains: [],
+  databases: {},
+  uploads: {},
+  uploadNotices: {},
+  notices: [],
+  deleted: false,
+};
 
 export type AppCommand =
   | { type: 'AttachDomain'; hostname: string }
@@ -35,6 +56,8 @@ export type AppCommand =
   | { type: 'UploadCertificate'; certificate: UploadedCertificate }
   | { type: 'ReplaceCertificate'; certificate: UploadedCertificate }
   | { type: 'RemoveUploadedCertificate'; name: string }
+  /** The sweep's question: is an uploaded certificate close to expiry? */
+  | { type: 'NotifyIfUploadsExpiring'; app: string; now: Date }
   | { type: 'DeleteApp' };
 
 export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
@@ -76,9 +99,25 @@ export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
         ...(state.acmEnabled ? [{ type: 'AcmDisabled', data: { because: 'certificate-removed' } } as const] : []),
       ];
     }
+    case 'NotifyIfUploadsExpiring':
+      return Object.entries(state.uploads).flatMap(([name, { certificateArn, info }]) => {
+        const due = expiryNoticeDue(info.expiresAt, state.uploadNotices[name] ?? [], UPLOADED_EXPIRY_THRESHOLDS_DAYS, command.now);
+        if (!due) return [];
+        const notificationId = notificationIds.expiring(streamIds.app(command.app), certificateArn, due.threshold);
+        return [{ type: 'UploadExpiryNoticeSent', data: { notificationId, name, certificateArn, expiresAt: info.expiresAt, ...due } }];
+      });
     case 'DeleteApp':
       return state.deleted ? [] : [{ type: 'AppDeleted', data: {} }];
   }
+}
+
+/** When the sweep must next look at the app: the soonest expiry notice of its uploads. */
+export function appDueAt(state: AppState): string | undefined {
+  const times = Object.entries(state.uploads).flatMap(([name, { info }]) => {
+    const at = nextExpiryNoticeAt(info.expiresAt, state.uploadNotices[name] ?? [], UPLOADED_EXPIRY_THRESHOLDS_DAYS);
+    return at ? [Date.parse(at)] : [];
+  });
+  return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
 }
 
 function requireUpload(state: AppState, name: string): UploadedCertificate {
@@ -87,7 +126,7 @@ function requireUpload(state: AppState, name: string): UploadedCertificate {
   return upload;
 }
 
-export function evolveApp(state: AppState, event: AppEvent): AppState {
+export function evolveApp(state: AppState, event: AppEvent & { at?: string }): AppState {
   const next = { ...state, version: state.version + 1 };
   switch (event.type) {
     case 'AcmEnabled':
@@ -107,18 +146,35 @@ export function evolveApp(state: AppState, event: AppEvent): AppState {
       return { ...next, databases };
     }
     case 'CertificateUploaded':
-    case 'CertificateReplaced':
-      return { ...next, uploads: { ...state.uploads, [event.data.info.name]: event.data } };
+    case 'CertificateReplaced': {
+      const { [event.data.info.name]: _told, ...uploadNotices } = state.uploadNotices;
+      return { ...next, uploads: { ...state.uploads, [event.data.info.name]: event.data }, uploadNotices };
+    }
     case 'UploadedCertificateRemoved': {
       const { [event.data.name]: _removed, ...uploads } = state.uploads;
-      return { ...next, uploads };
+      const { [event.data.name]: _told, ...uploadNotices } = state.uploadNotices;
+      return { ...next, uploads, uploadNotices };
+    }
+    case 'UploadExpiryNoticeSent': {
+      const { notificationId, name, threshold, daysLeft, expiresAt } = event.data;
+      const notice: SentNotice = {
+        notificationId,
+        type: 'CertificateExpiring',
+        sentAt: event.at ?? '',
+        threshold,
+        daysLeft,
+        expiresAt,
+        certificateName: name,
+      };
+      const uploadNotices = { ...state.uploadNotices, [name]: [...(state.uploadNotices[name] ?? []), threshold] };
+      return { ...next, uploadNotices, notices: keepNotice(state.notices, notice) };
     }
     case 'AppDeleted':
       return { ...initialAppState, version: next.version, deleted: true };
   }
 }
 
-export function foldApp(events: Iterable<AppEvent>): AppState {
+export function foldApp(events: Iterable<AppEvent & { at?: string }>): AppState {
   let state = initialAppState;
   for (const event of events) state = evolveApp(state, event);
   return state;

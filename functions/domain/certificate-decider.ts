@@ -1,10 +1,20 @@
 // The decider of one domain's certificate stream: decide(command, state, now, policy) -> events,
 // evolve(state, event) -> state. Steps run at least once, so every command that a
 // step issues is idempotent: an outcome the attempt already has decides no event.
-import type { DatabaseRef, DnsAnswer, DomainEvent, IssuanceTrigger, IssuedCertificate, Order, RenewalInfo } from './events.ts';
+import {
+  streamIds,
+  type DatabaseRef,
+  type DnsAnswer,
+  type DomainEvent,
+  type IssuanceTrigger,
+  type IssuedCertificate,
+  type Order,
+  type RenewalInfo,
+} from './events.ts';
 import type { Failure, FailureReason } from './failure-reasons.ts';
 import type { OrderKind } from './rate-limits.ts';
 import { DomainNotFoundError, InvalidInputError, StaleAttemptError } from './errors.ts';
+import { expiryNoticeDue, keepNotice, MANAGED_EXPIRY_THRESHOLDS_DAYS, notificationIds, renewalLateAt, type SentNotice } from './notices.ts';
 import { chooseRenewalTime, fallbackRenewsAt, nextRenewalCheck, type RenewalWindow } from './renewal.ts';
 
 /** How far the current attempt got, in workflow order. */
@@ -76,6 +86,8 @@ export interface InstalledCertificate {
   /** A database's: the root whose chain it serves, and every root the CA offered a chain to. */
   servedRoot?: string;
   availableRoots?: string[];
+  /** Expiry notices sent for this certificate: the thresholds, in days. */
+  expiryNotices: number[];
 }
 
 export interface DomainState {
@@ -89,6 +101,10 @@ export interface DomainState {
   failingSince?: string;
   /** Owners were told about this failing episode. */
   failureNotified: boolean;
+  /** What owners were told, latest last. */
+  notices: SentNotice[];
+  /** Since when the domain has waited for a certificate (the first, or the first after automation was off). */
+  waitingSince?: string;
   /** When the domain was removed (the platform's event time, when it came from one). */
   removedAt?: string;
   /** When the platform added it, to tell a late removal from a current one. */
@@ -100,7 +116,14 @@ export interface DomainState {
   updatedAt?: string;
 }
 
-export const initialState: DomainState = { version: 0, removed: false, failureNotified: false, automationOff: false, pendingRemovals: [] };
+export const initialState: DomainState = {
+  version: 0,
+  removed: false,
+  failureNotified: false,
+  notices: [],
+  automationOff: false,
+  pendingRemovals: [],
+};
 
 /** Removing the certificate failed because it is in use: recorded, and retried at `retryAt`. */
 export interface RemovalDeferral {
@@ -185,7 +208,9 @@ export type DomainCommand =
       retryAfter?: string;
       random: number;
     }
-  | { type: 'NotifyIfFailingTooLong' };
+  | { type: 'NotifyIfFailingTooLong' }
+  /** The sweep's other question: is the serving certificate close to expiry, not renewed? */
+  | { type: 'NotifyIfExpiring' };
 
 export function decide(command: DomainCommand, state: DomainState, now: Date, policy: RetryPolicy): DomainEvent[] {
   switch (command.type) {
@@ -340,6 +365,17 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       if (!since || state.failureNotified || state.removed || now.getTime() - Date.parse(since) < policy.notifyAfterMs) return [];
       return [{ type: 'FailureNotified', data: { failingSince: since } }];
     }
+    case 'NotifyIfExpiring': {
+      const certificate = state.certificate;
+      if (!certificate || state.removed || !state.domain) return [];
+      const { certificateArn, notAfter: expiresAt, expiryNotices, renewsAt } = certificate;
+      if (now.getTime() < Date.parse(renewalLateAt(renewsAt, expiresAt))) return [];
+      const due = expiryNoticeDue(expiresAt, expiryNotices, MANAGED_EXPIRY_THRESHOLDS_DAYS, now);
+      if (!due) return [];
+      const streamId = streamIds.domain(state.domain.app, state.domain.hostname);
+      const notificationId = notificationIds.expiring(streamId, certificateArn, due.threshold);
+      return [{ type: 'ExpiryNoticeSent', data: { notificationId, certificateArn, expiresAt, ...due } }];
+    }
   }
 }
 
@@ -455,6 +491,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
         ...withAttempt(next, event.type, { closed: true }),
         removed: true,
         certificate: undefined,
+        waitingSince: undefined,
         removedAt: event.data.platformEventTime ?? event.at,
       };
     case 'CertificateRemoved':
@@ -463,6 +500,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
       return {
         ...next,
         automationOff: false,
+        waitingSince: state.certificate ? undefined : (state.waitingSince ?? event.at),
         attempt: {
           number: event.data.attempt,
           trigger: event.data.trigger,
@@ -485,12 +523,14 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
           notAfter,
           issuer: state.attempt?.issuer ?? '',
           renewsAt: fallbackRenewsAt({ notBefore, notAfter }),
+          expiryNotices: [],
           // A certificate with an ARI identifier asks the CA for its window at the next sweep.
           ...(ariId && { ariId, renewalCheckAt: event.at ?? notBefore }),
           ...(servedRoot && { servedRoot, availableRoots }),
         },
         failingSince: undefined,
         failureNotified: false,
+        waitingSince: undefined,
       };
     }
     case 'OrderCreated': {
@@ -589,8 +629,22 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
       return state.certificate ? { ...next, certificate: { ...state.certificate, servedRoot: event.data.root } } : next;
     case 'RenewalDue':
       return next;
-    case 'FailureNotified':
-      return { ...next, failureNotified: true };
+    case 'FailureNotified': {
+      const notificationId = state.domain
+        ? notificationIds.failing(streamIds.domain(state.domain.app, state.domain.hostname), event.data.failingSince)
+        : '';
+      const notice: SentNotice = { notificationId, type: 'CertificateIssuanceFailing', sentAt: event.at ?? '' };
+      return { ...next, failureNotified: true, notices: keepNotice(state.notices, notice) };
+    }
+    case 'ExpiryNoticeSent': {
+      const { notificationId, certificateArn, expiresAt, threshold, daysLeft } = event.data;
+      const notice: SentNotice = { notificationId, type: 'CertificateExpiring', sentAt: event.at ?? '', threshold, daysLeft, expiresAt };
+      const certificate =
+        state.certificate?.certificateArn === certificateArn
+          ? { ...state.certificate, expiryNotices: [...state.certificate.expiryNotices, threshold] }
+          : state.certificate;
+      return { ...next, certificate, notices: keepNotice(state.notices, notice) };
+    }
   }
 }
 

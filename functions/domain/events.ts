@@ -60,6 +60,15 @@ export interface IssuedCertificate {
   ariId?: string;
 }
 
+/** An expiry notice as recorded: which certificate, which threshold, and the days left when it went. */
+export interface ExpiryNoticeData {
+  notificationId: string;
+  certificateArn: string;
+  expiresAt: string;
+  threshold: number;
+  daysLeft: number;
+}
+
 export type DomainEvent =
   | { type: 'DomainAdded'; data: { app: string; hostname: string; dnsTarget: string; platformEventTime?: string } }
   /** `replaces`: an ARI renewal names the certificate it replaces (RFC 9773 §5). */
@@ -102,6 +111,8 @@ export type DomainEvent =
   | { type: 'RenewalDue'; data: { certificateArn: string; notAfter: string; renewsAt: string } }
   | { type: 'RenewalInfoChecked'; data: RenewalInfo }
   | { type: 'FailureNotified'; data: { failingSince: string } }
+  /** Owners were told that the serving certificate has `threshold` days or fewer left, not renewed. */
+  | { type: 'ExpiryNoticeSent'; data: ExpiryNoticeData }
   | {
       type: 'IssuanceFailed';
       data: {
@@ -144,6 +155,8 @@ export type AppEvent =
   | { type: 'CertificateUploaded'; data: { certificateArn: string; info: CertificateInfo } }
   | { type: 'CertificateReplaced'; data: { certificateArn: string; info: CertificateInfo } }
   | { type: 'UploadedCertificateRemoved'; data: { name: string; certificateArn: string } }
+  /** Owners were told that an uploaded certificate, which nobody renews for them, is close to expiry. */
+  | { type: 'UploadExpiryNoticeSent'; data: ExpiryNoticeData & { name: string } }
   | { type: 'AppDeleted'; data: Record<string, never> };
 
 export type ClaimEvent = { type: 'HostnameClaimed'; data: { app: string } } | { type: 'HostnameReleased'; data: { app: string } };
@@ -187,6 +200,11 @@ export const streamIds = {
     return kind === 'domain' && app && hostname ? { app, hostname } : undefined;
   },
   app: (app: string) => `app#${app}`,
+  /** The app an app stream id names; undefined for the other streams. */
+  appOf: (streamId: string): string | undefined => {
+    const [kind, app, ...rest] = streamId.split('#');
+    return kind === 'app' && app && rest.length === 0 ? app : undefined;
+  },
   hostname: (hostname: string) => `hostname#${hostname}`,
   receipt: (eventId: string) => `receipt#${eventId}`,
   caAccount: () => 'ca-account',

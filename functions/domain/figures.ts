@@ -7,15 +7,24 @@ import type { DomainEvent } from './events.ts';
 export const METRICS_NAMESPACE = 'AcmAutomation';
 
 export interface Figure {
-  name: 'CertificatesIssued' | 'CertificatesRenewed' | 'IssuanceFailures' | 'RateLimitWaits';
+  name: 'CertificatesIssued' | 'CertificatesRenewed' | 'IssuanceFailures' | 'RateLimitWaits' | 'TimeToIssued';
   dimensions: Record<string, string>;
+  /** A reading (milliseconds for TimeToIssued); a count of one without it. */
+  value?: number;
 }
 
-/** `attemptTrigger`: what started the attempt the event belongs to (from the stream's state). */
-export function figuresOf(event: DomainEvent, attemptTrigger: NonNullable<DomainState['attempt']>['trigger'] | undefined): Figure[] {
+/** `before`: the stream's state just before the event. */
+export function figuresOf(event: DomainEvent & { at?: string }, before: DomainState): Figure[] {
   switch (event.type) {
-    case 'CertificateInstalled':
-      return [{ name: attemptTrigger === 'renewal' ? 'CertificatesRenewed' : 'CertificatesIssued', dimensions: {} }];
+    case 'CertificateInstalled': {
+      if (before.attempt?.trigger === 'renewal') return [{ name: 'CertificatesRenewed', dimensions: {} }];
+      const waited = before.waitingSince && event.at ? Date.parse(event.at) - Date.parse(before.waitingSince) : undefined;
+      // From added (or enabled) to installed: what an owner waits for a first certificate.
+      return [
+        { name: 'CertificatesIssued', dimensions: {} },
+        ...(waited === undefined ? [] : [{ name: 'TimeToIssued', dimensions: {}, value: waited } as const]),
+      ];
+    }
     case 'IssuanceFailed':
       // No reason: nobody can act on the cause (an outage, a bug); counted as such.
       return [{ name: 'IssuanceFailures', dimensions: { reason: event.data.reason ?? 'UNEXPLAINED' } }];

@@ -2,6 +2,7 @@
 // of the platform's Automated Certificate Management.
 import type { DomainState, RetryPolicy } from './certificate-decider.ts';
 import type { FailureReason } from './failure-reasons.ts';
+import { MANAGED_EXPIRY_THRESHOLDS_DAYS, nextExpiryNoticeAt, renewalLateAt, type SentNotice } from './notices.ts';
 import type { RenewalWindow } from './renewal.ts';
 
 export const STATUS_WORDS = ['Cert Issued', 'In Progress', 'DNS Verified', 'Waiting', 'Failing', 'Failed'] as const;
@@ -29,6 +30,8 @@ export interface DomainStatus {
   failingSince?: string;
   /** The rate limit was foreseen by our ledger: the order waits for budget, the CA was not asked. */
   rateLimitPredicted?: boolean;
+  /** What owners were told about this domain (failing for days, expiring), latest last. */
+  notices?: SentNotice[];
 }
 
 /** A database's certificate: a domain's status words, plus Disabled (enhanced certificates off). */
@@ -65,6 +68,7 @@ export function certificateStatus(state: DomainState): StatusRow | undefined {
     lastUpdated: state.updatedAt,
     ...(state.certificate && certificateDates(state.certificate)),
     ...(state.failingSince && { failingSince: state.failingSince }),
+    ...(state.notices.length > 0 && { notices: state.notices }),
   };
   if (!database) {
     if (state.automationOff) {
@@ -105,8 +109,8 @@ function certificateDates(certificate: NonNullable<DomainState['certificate']>) 
 }
 
 /**
- * When the sweep must next look at a domain: its renewal, its next ARI check, or the
- * moment its failing episode is long enough to tell the owners. Undefined when nothing
+ * When the sweep must next look at a domain: its renewal, its next ARI check, its next
+ * expiry notice, or the moment its failing episode is long enough to tell the owners. Undefined when nothing
  * is due ever (no certificate, nothing failing): such a domain is not in the sweep's index.
  */
 export function sweepDueAt(state: DomainState, policy: Pick<RetryPolicy, 'notifyAfterMs'>): string | undefined {
@@ -118,6 +122,10 @@ export function sweepDueAt(state: DomainState, policy: Pick<RetryPolicy, 'notify
   const renewalStopped = attempt?.failure?.final;
   if (certificate && !renewalStopped) times.push(Date.parse(certificate.renewsAt));
   if (certificate?.renewalCheckAt) times.push(Date.parse(certificate.renewalCheckAt));
+  const expiryNoticeAt = certificate && nextExpiryNoticeAt(certificate.notAfter, certificate.expiryNotices, MANAGED_EXPIRY_THRESHOLDS_DAYS);
+  // No sooner than the renewal is late: a certificate renewing as it should is told nothing.
+  if (expiryNoticeAt)
+    times.push(Math.max(Date.parse(expiryNoticeAt), Date.parse(renewalLateAt(certificate.renewsAt, certificate.notAfter))));
   if (state.failingSince && !state.failureNotified) times.push(Date.parse(state.failingSince) + policy.notifyAfterMs);
   // An open attempt is always due: the reconciler checks that an execution still runs it.
   if (attempt && !attempt.closed && state.updatedAt) times.push(Date.parse(state.updatedAt));

@@ -7,7 +7,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddyfiedHandler } from '@middy/core';
-import type { Log, Measure } from '../application/ports.ts';
+import type { Log, Measure, MetricName } from '../application/ports.ts';
 import { METRICS_NAMESPACE } from '../domain/figures.ts';
 
 const SERVICE = 'acm-automation';
@@ -27,9 +27,15 @@ function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], 
   single.addMetric(name, unit, value);
 }
 
+/** The readings' units; the rest are plain numbers (days to expiry). */
+const UNITS: Partial<Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]>> = {
+  TimeToIssued: MetricUnit.Milliseconds,
+  ProjectorLag: MetricUnit.Milliseconds,
+};
+
 export const measure: Measure = {
   count: (name, dimensions = {}) => emit(name, MetricUnit.Count, 1, dimensions),
-  value: (name, value, dimensions = {}) => emit(name, MetricUnit.NoUnit, value, dimensions),
+  value: (name, value, dimensions = {}) => emit(name, UNITS[name] ?? MetricUnit.NoUnit, value, dimensions),
 };
 
 /** The log port the use cases write to. */

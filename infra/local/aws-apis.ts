@@ -10,7 +10,11 @@ import { createPrivateKey, randomBytes, randomUUID, X509Certificate } from 'node
 import http from 'node:http';
 import type { LocalCertificateStore } from '../../functions/adapters/certificates/local-certificate-store.ts';
 import { EVENT_SOURCE } from '../../functions/adapters/notifications/eventbridge-notifications.ts';
-import type { IssuanceFailingNotice, Notifications } from '../../functions/adapters/notifications/notifications.ts';
+import type {
+  CertificateExpiringNotice,
+  IssuanceFailingNotice,
+  Notifications,
+} from '../../functions/adapters/notifications/notifications.ts';
 import type { LocalWorkflows } from '../../functions/adapters/workflows/local-workflows.ts';
 import type { IssuanceInput } from '../../functions/domain/issuance.ts';
 import { listen, type LocalServer } from './api-server.ts';
@@ -333,7 +337,7 @@ class LocalStepFunctions {
   }
 }
 
-/** EventBridge's PutEvents: the service's failing notices go to the local notifications, every entry is kept. */
+/** EventBridge's PutEvents: the service's notices go to the local notifications, every entry is kept. */
 async function putEventsOperation(
   { Entries = [] }: { Entries?: Array<{ Source?: string; DetailType?: string; Detail?: string; EventBusName?: string }> },
   kept: LocalAwsApis['putEvents'],
@@ -354,6 +358,8 @@ async function putEventsOperation(
     kept.push({ Source, DetailType, Detail: Detail!, ...(EventBusName && { EventBusName }) });
     if (Source === EVENT_SOURCE && DetailType === 'CertificateIssuanceFailing')
       await notifications.issuanceFailing(detail as IssuanceFailingNotice);
+    if (Source === EVENT_SOURCE && DetailType === 'CertificateExpiring')
+      await notifications.certificateExpiring(detail as CertificateExpiringNotice);
     results.push({ EventId: randomUUID() });
   }
   return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };

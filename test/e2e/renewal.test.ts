@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LOCAL_DNS_TARGET_SUFFIX, type LocalCloud } from '../../infra/local/cloud.ts';
-import { addDomain, timeline, useLocalCloud, waitForStatus, api } from '../support/local-cloud.ts';
+import { addDomain, timeline, useLocalCloud, waitForDomain, waitForStatus, api } from '../support/local-cloud.ts';
 import { servedByRouter } from '../support/router-tls.ts';
 
 // Without ARI in the directory: the fixed rule (half the lifetime, under 10 days). ari.test.ts covers ARI.
@@ -72,6 +72,36 @@ test('a renewal that fails says why, keeps the expiry, and the old certificate k
   assert.match(failing.message ?? '', /does not exist in DNS/);
   assert.equal(failing.expiresAt, issued.expiresAt, 'the status still shows the serving certificate');
   assert.equal(await servedSerial(cloud(), 'www.renew-broken.test'), serial, 'the old certificate keeps serving');
-  const types = (await timeline(cloud(), APP, 'www.renew-broken.test')).map((event) => event.type);
+  const events = await timeline(cloud(), APP, 'www.renew-broken.test');
+  const types = events.map((event) => event.type).filter((type) => type !== 'ExpiryNoticeSent');
   assert.deepEqual(types.slice(types.indexOf('RenewalDue')), ['RenewalDue', 'IssuanceRequested', 'DnsCheckFailed', 'IssuanceFailed']);
+});
+
+test('a certificate not renewed in time: its owners are told once, with why, and the status shows the notice', async () => {
+  cloud().dns.zone.set('www.renew-late.test', 'CNAME', [TARGET]);
+  await addDomain(cloud(), APP, 'www.renew-late.test');
+  const issued = await waitForStatus(cloud(), APP, 'www.renew-late.test', ['Cert Issued']);
+  cloud().dns.zone.remove('www.renew-late.test');
+  const sent = () =>
+    cloud().notifications.sent.filter((notice) => notice.detailType === 'CertificateExpiring' && notice.hostname === 'www.renew-late.test');
+  // 12-second certificates: every day threshold is crossed, so the last one (1 day) goes, once the renewal is late.
+  const deadline = Date.now() + 15_000;
+  while (sent().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // four more sweeps
+  assert.equal(sent().length, 1, 'told once');
+  const [notice] = sent();
+  assert.equal(notice?.detailType, 'CertificateExpiring');
+  assert.deepEqual([notice.managed, notice.threshold, notice.daysLeft, notice.expiresAt], [true, 1, 0, issued.expiresAt]);
+  assert.equal(notice.reason, 'NXDOMAIN');
+  assert.match(notice.message ?? '', /does not exist in DNS/);
+  assert.ok(Date.now() >= Date.parse(issued.renewsAt!), 'not before the renewal was due');
+
+  const recorded = (await timeline(cloud(), APP, 'www.renew-late.test')).filter((event) => event.type === 'ExpiryNoticeSent');
+  assert.equal(recorded.length, 1);
+  assert.equal(recorded[0]!.data.notificationId, notice.notificationId);
+  const status = await waitForDomain(cloud(), APP, 'www.renew-late.test', (row) => Boolean(row.notices), 'show its notice');
+  assert.deepEqual(
+    status.notices?.map(({ type, notificationId, threshold }) => ({ type, notificationId, threshold })),
+    [{ type: 'CertificateExpiring', notificationId: notice.notificationId, threshold: 1 }],
+  );
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
-import { addDomain, api, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
+import { addDomain, api, timeline, useLocalCloud, waitForDomain, waitForStatus } from '../support/local-cloud.ts';
 
 const WINDOW_SECONDS = 4;
 const cloud = useLocalCloud({
@@ -103,8 +103,16 @@ test('owners are told once when a domain has been failing too long', async () =>
   await cloud().sweep();
   const notices = cloud().notifications.sent.filter((notice) => notice.hostname === 'www.still-broken.test');
   assert.equal(notices.length, 1);
-  assert.equal(notices[0]!.reason, 'NXDOMAIN');
+  const [notice] = notices;
+  assert.equal(notice?.detailType, 'CertificateIssuanceFailing');
+  assert.equal(notice.reason, 'NXDOMAIN');
   const notified = (await timeline(cloud(), APP, 'www.still-broken.test')).filter((event) => event.type === 'FailureNotified');
   assert.equal(notified.length, 1);
-  assert.equal(notified[0]!.data.failingSince, notices[0]!.failingSince);
+  assert.equal(notified[0]!.data.failingSince, notice.failingSince);
+  // The status shows what owners were told.
+  const status = await waitForDomain(cloud(), APP, 'www.still-broken.test', (row) => Boolean(row.notices), 'show its notice');
+  assert.deepEqual(
+    status.notices?.map(({ type, notificationId }) => ({ type, notificationId })),
+    [{ type: 'CertificateIssuanceFailing', notificationId: notice.notificationId }],
+  );
 });

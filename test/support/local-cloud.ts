@@ -42,11 +42,23 @@ export async function api(
 }
 
 /** Polls the status projection until the domain reaches one of `statuses`. */
-export async function waitForStatus(
+export function waitForStatus(
   cloud: LocalCloud,
   app: string,
   hostname: string,
   statuses: string[],
+  timeoutMs = 30_000,
+): Promise<DomainStatus> {
+  return waitForDomain(cloud, app, hostname, (status) => statuses.includes(status.status), `reach ${statuses.join(' or ')}`, timeoutMs);
+}
+
+/** Polls the status projection until the domain's row satisfies `accept` (`what` says what was awaited). */
+export async function waitForDomain(
+  cloud: LocalCloud,
+  app: string,
+  hostname: string,
+  accept: (status: DomainStatus) => boolean,
+  what: string,
   timeoutMs = 30_000,
 ): Promise<DomainStatus> {
   const deadline = Date.now() + timeoutMs;
@@ -54,10 +66,10 @@ export async function waitForStatus(
   while (Date.now() < deadline) {
     const { body } = await api(cloud, 'GET', `/apps/${app}/acm`);
     last = (body.domains as DomainStatus[]).find((domain) => domain.hostname === hostname);
-    if (last && statuses.includes(last.status)) return last;
+    if (last && accept(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${hostname} did not reach ${statuses.join(' or ')} in ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
+  throw new Error(`${hostname} did not ${what} in ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
 }
 
 export interface TimelineEvent {

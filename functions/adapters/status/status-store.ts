@@ -1,6 +1,17 @@
+import type { SentNotice } from '../../domain/notices.ts';
 import type { StatusRow } from '../../domain/status.ts';
 
-/** The port: the status projection, one row per (app, hostname), each stamped with the stream version it reflects. */
+/** An app as operators list it: automation on or off, and what its owners were told about their uploads. */
+export interface AppRow {
+  app: string;
+  acmEnabled: boolean;
+  notices: SentNotice[];
+}
+
+/** What the sweep attends to: a domain's (or database's) certificate, or an app's uploaded certificates. */
+export type DueRef = { kind: 'domain'; app: string; hostname: string } | { kind: 'app'; app: string };
+
+/** The port: the status projection, one row per (app, hostname) and one per app, each stamped with the stream version it reflects. */
 export interface StatusStore {
   /**
    * Writes the row unless a newer version is already there (stream records can arrive late
@@ -10,6 +21,11 @@ export interface StatusStore {
   /** Removes the row of a domain that is gone, unless a newer version was written since. */
   remove(app: string, hostname: string, version: number): Promise<void>;
   listApp(app: string): Promise<StatusRow[]>;
-  /** Domains due for the sweep by `now`, a page at a time from the sparse index: never a scan. */
-  due(now: Date): AsyncIterable<Array<{ app: string; hostname: string }>>;
+  /** The app's own row, written and removed like a domain's. */
+  saveApp(row: AppRow, version: number, dueAt?: string): Promise<void>;
+  removeApp(app: string, version: number): Promise<void>;
+  /** Every app, in name order, a page at a time. */
+  listApps(): AsyncIterable<AppRow[]>;
+  /** What is due for the sweep by `now`, a page at a time from the sparse index: never a scan. */
+  due(now: Date): AsyncIterable<DueRef[]>;
 }

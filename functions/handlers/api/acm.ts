@@ -1,5 +1,5 @@
-// /apps/{app}/acm: automated certificates on and off, every domain's status, refresh.
-import { automationStatus, disableAutomation, enableAutomation, refresh } from '../../application/apps.ts';
+// /apps/{app}/acm: automated certificates on and off, every domain's status, refresh; /apps: every app, for operators.
+import { automationStatus, disableAutomation, enableAutomation, listApps, refresh } from '../../application/apps.ts';
 import type { Ports } from '../../application/ports.ts';
 import { apiHandler, json } from '../http/api-handler.ts';
 import { awsHandler, events, settings, workflows, certificates, statuses } from '../wire.ts';
@@ -10,6 +10,7 @@ export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workfl
     'DELETE /apps/{app}/acm': async ({ app, requestId }) => json(202, await disableAutomation(ports, app, requestId)),
     'GET /apps/{app}/acm': async ({ app }) => json(200, await automationStatus(ports, app)),
     'POST /apps/{app}/acm/refresh': async ({ app, requestId }) => json(202, await refresh(ports, app, requestId)),
+    'GET /apps': async () => json(200, await listApps(ports)),
   });
 
 export const handler = awsHandler({ events, settings, workflows, certificates, statuses }, createHandler);

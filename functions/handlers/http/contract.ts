@@ -6,6 +6,8 @@ import { FAILURE_REASONS, REASONS } from '../../domain/failure-reasons.ts';
 import { STATUS_WORDS, type DomainStatus as DomainStatusFields } from '../../domain/status.ts';
 import { DISABLE_WARNING, ROTATION_GUIDANCE } from '../../domain/database.ts';
 import type { CertificateInfo as CertificateInfoFields } from '../../domain/uploaded-certificate.ts';
+import type { SentNotice } from '../../domain/notices.ts';
+import type { AppRow } from '../../adapters/status/status-store.ts';
 import type { LimitsReport } from '../../application/ledger.ts';
 
 const Timestamp = z.string().meta({ format: 'date-time' });
@@ -16,6 +18,22 @@ export const UploadCertificateBody = z.object({
   privateKey: z.string().min(1).meta({ description: 'PEM; accepted, stored encrypted or in ACM, never returned' }),
 });
 export const ReplaceCertificateBody = UploadCertificateBody.partial({ privateKey: true });
+
+/** A notice sent to owners (also an EventBridge event of the same type and notificationId). */
+const Notice = z.object({
+  notificationId: z.string(),
+  type: z.enum(['CertificateIssuanceFailing', 'CertificateExpiring']),
+  sentAt: Timestamp,
+  threshold: z.number().int().optional().meta({ description: 'Expiry notices: the threshold crossed, in days' }),
+  daysLeft: z.number().int().optional(),
+  expiresAt: Timestamp.optional(),
+  certificateName: z.string().optional().meta({ description: "An uploaded certificate's name" }),
+}) satisfies z.ZodType<SentNotice>;
+const AppSummary = z.object({
+  app: z.string(),
+  acmEnabled: z.boolean(),
+  notices: z.array(Notice).meta({ description: "What the app's owners were told about their uploaded certificates" }),
+}) satisfies z.ZodType<AppRow>;
 
 /** What a domain's status and a database certificate's share. */
 const CertificateProgress = z.object({
@@ -31,6 +49,7 @@ const CertificateProgress = z.object({
   rateLimitedUntil: Timestamp.optional(),
   renewsAt: Timestamp.optional(),
   failingSince: Timestamp.optional(),
+  notices: z.array(Notice).optional().meta({ description: 'What owners were told (failing for days, expiring), latest last' }),
 });
 const DomainStatus = CertificateProgress.extend({
   status: z.enum(STATUS_WORDS),
@@ -99,6 +118,15 @@ export interface ApiRoute {
 }
 
 export const API_ROUTES: ApiRoute[] = [
+  {
+    method: 'GET',
+    resource: '/apps',
+    handler: 'acm',
+    auth: true,
+    operator: true,
+    summary: 'Every app, with its automation switch and the notices sent about its uploaded certificates',
+    success: { status: 200, schema: z.array(AppSummary) },
+  },
   {
     method: 'POST',
     resource: '/apps/{app}/acm',
