@@ -2,7 +2,7 @@
 // issuance workflow and its steps, the API, the platform's event rule, and where
 // databases' certificates go.
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -19,14 +19,64 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { METRICS_NAMESPACE } from '../functions/domain/figures.ts';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
+import { z } from 'zod';
 import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
 import { DUE_INDEX } from '../functions/adapters/status/dynamodb-status-store.ts';
 import { PLATFORM_EVENT_TYPES } from '../functions/domain/events.ts';
 import { DEFAULT_DATABASE_SECRET_PREFIX } from '../functions/handlers/config.ts';
+import type { HandlerGroup } from '../functions/handlers/http/contract.ts';
 import { ISSUANCE_STEPS, issuanceDefinition, type IssuanceStep } from './workflows/issuance.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Reads of the status projection; stream reads and index wildcards left out (see `readsStatus`). */
+const STATUS_READS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+const STATUS_WRITES = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:DescribeTable',
+];
+
+/** Why each route that takes no token is public (cdk-nag APIG4 and COG4). */
+const PUBLIC_ROUTES: Partial<Record<HandlerGroup, string>> = {
+  challenge: 'HTTP-01 answers: the CA fetches them without credentials (RFC 8555 section 8.3), so this route cannot be authorized',
+  openapi: "The API's OpenAPI document is public by design: it describes the routes and holds no data",
+};
+
+/** A route's body schema as an API Gateway model: JSON Schema draft 4, without OpenAPI's `example`. */
+function requestModelSchema(body: z.ZodType): apigateway.JsonSchema {
+  const schema = z.toJSONSchema(body, {
+    target: 'draft-04',
+    io: 'input',
+    override: ({ jsonSchema }) => {
+      delete jsonSchema.example;
+    },
+  });
+  return schema as unknown as apigateway.JsonSchema;
+}
+
+/** A resolved ARN as cdk-nag spells it in a finding id: `Fn::Join` flattened, `Ref` and `Fn::GetAtt` as `<...>`. */
+function nagText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, unknown>;
+  if ('Fn::Join' in node) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map(nagText).join(separator);
+  }
+  if ('Fn::GetAtt' in node) return `<${(node['Fn::GetAtt'] as string[]).join('.')}>`;
+  if ('Ref' in node) return `<${String(node.Ref)}>`;
+  throw new Error(`cannot spell ${JSON.stringify(value)} as cdk-nag does`);
+}
 
 export interface CertificateAutomationProps extends StackProps {
   /** The suffix of app DNS targets (`<app>.<suffix>`) that custom domains must point at. */
@@ -49,6 +99,19 @@ export class CertificateAutomationStack extends Stack {
   constructor(scope: Construct, id: string, props: CertificateAutomationProps) {
     super(scope, id, props);
 
+    // cdk-nag (AwsSolutions): what this design accepts is acknowledged on the construct that holds it,
+    // one finding at a time (for IAM5, the very wildcard resource), each with why; never stack-wide.
+    const acknowledge = (scope: IConstruct, rule: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-${rule}`, reason });
+    const acknowledgeWildcard = (policyHolder: IConstruct, arn: string, reason: string) =>
+      acknowledge(policyHolder, `IAM5[Resource::${nagText(this.resolve(arn))}]`, reason);
+    /** A grant on a wildcard resource the actions cannot do without, acknowledged with why. */
+    const grantOnWildcard = (handler: NodejsFunction, actions: string[], arn: string, reason: string) => {
+      handler.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [arn] }));
+      acknowledgeWildcard(handler.role!, arn, reason);
+    };
+    const XRAY_NEEDS_ANY_RESOURCE = 'X-Ray PutTraceSegments and PutTelemetryRecords (tracing ACTIVE) have no resource-level permissions';
+
     const eventLog = new dynamodb.Table(this, 'Events', {
       partitionKey: { name: 'streamId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'version', type: dynamodb.AttributeType.NUMBER },
@@ -62,7 +125,8 @@ export class CertificateAutomationStack extends Stack {
       partitionKey: { name: 'app', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'hostname', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      // A projection: rebuilt from the log at will.
+      // A projection, rebuilt row by row from the log; restoring a point in time is the quicker way back.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // The sweep's sparse index: only rows with something due (a renewal, an ARI check, a failing notice).
@@ -78,9 +142,15 @@ export class CertificateAutomationStack extends Stack {
       timeToLiveAttribute: 'expiresAt',
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledge(challengeTable, 'DDB3', 'HTTP-01 answers live for minutes (TTL) while an order is validated: there is nothing to recover');
     const accountKey = new secretsmanager.Secret(this, 'AcmeAccountKey', {
       description: 'ACME account private key (PEM); created by the service on first use',
     });
+    acknowledge(
+      accountKey,
+      'SMG4',
+      "An ACME account key is rotated by the CA's key change (RFC 8555 section 7.3.5), which a Secrets Manager rotation cannot do",
+    );
 
     const environment = {
       EVENTS_TABLE: eventLog.tableName,
@@ -91,8 +161,15 @@ export class CertificateAutomationStack extends Stack {
       DNS_TARGET_SUFFIX: props.dnsTargetSuffix,
       DATABASE_HOST_SUFFIX: props.databaseHostSuffix,
     };
-    const fn = (id: string, entry: string, timeout = Duration.seconds(30)) =>
-      new NodejsFunction(this, id, {
+    const fn = (id: string, entry: string, timeout = Duration.seconds(30)) => {
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      // Writes to its own log group only: not AWSLambdaBasicExecutionRole, which may write to every group.
+      const role = new iam.Role(this, `${id}ServiceRole`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      logGroup.grantWrite(role);
+      const handler = new NodejsFunction(this, id, {
         entry: `${ROOT}${entry}`,
         handler: 'handler',
         runtime: lambda.Runtime.NODEJS_22_X,
@@ -102,7 +179,8 @@ export class CertificateAutomationStack extends Stack {
         memorySize: 512,
         timeout,
         environment,
-        logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        role,
+        logGroup,
         depsLockFilePath: `${ROOT}package-lock.json`,
         bundling: {
           format: OutputFormat.ESM,
@@ -118,6 +196,10 @@ export class CertificateAutomationStack extends Stack {
           metafile: true,
         },
       });
+      acknowledge(handler, 'L1', 'Pinned to Node 22, the runtime the bundles are built (esbuild target node22) and tested for');
+      acknowledgeWildcard(role, '*', XRAY_NEEDS_ANY_RESOURCE);
+      return handler;
+    };
 
     // The workflow's steps: each gets exactly what it touches. PublishChallenge may wait for
     // Route 53 to be in sync (the adapter gives up after 90 s), inside the Task's 2 minutes.
@@ -141,14 +223,19 @@ export class CertificateAutomationStack extends Stack {
       accountKey.grantWrite(steps[name]);
     }
     challengeTable.grantWriteData(steps.PublishChallenge);
+    // ACM names a certificate at import: any certificate of this account and region, no other.
     const certificatesArn = this.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
-    steps.FinalizeAndInstall.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
-    );
-    // A certificate a crash left unrecorded is found by its install-id tag (ACM cannot filter by tag; this API has no resource scope).
-    steps.FinalizeAndInstall.addToRolePolicy(new iam.PolicyStatement({ actions: ['tag:GetResources'], resources: ['*'] }));
+    const CERTIFICATE_ARNS_UNKNOWN =
+      "ACM assigns a certificate's ARN when it is imported: the service's certificates cannot be named at deploy time";
+    const importsCertificates = (handler: NodejsFunction) =>
+      grantOnWildcard(handler, ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], certificatesArn, CERTIFICATE_ARNS_UNKNOWN);
+    const deletesCertificates = (handler: NodejsFunction) =>
+      grantOnWildcard(handler, ['acm:DeleteCertificate'], certificatesArn, CERTIFICATE_ARNS_UNKNOWN);
+    importsCertificates(steps.FinalizeAndInstall);
+    // A certificate a crash left unrecorded is found by its install-id tag (ACM cannot filter by tag).
+    grantOnWildcard(steps.FinalizeAndInstall, ['tag:GetResources'], '*', 'tag:GetResources has no resource-level permissions');
     // A first certificate that could not be recorded is taken out again.
-    steps.FinalizeAndInstall.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
+    deletesCertificates(steps.FinalizeAndInstall);
 
     // Databases' DNS-01 answers: TXT records at `_acme-challenge.` names in the platform's zone,
     // published and removed by the steps, and nothing else in that zone.
@@ -176,12 +263,12 @@ export class CertificateAutomationStack extends Stack {
           },
         }),
       );
-      // Waiting for the change to be INSYNC; change ids are not known before.
-      steps[name].addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['route53:GetChange'],
-          resources: [this.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' })],
-        }),
+      // Waiting for the change to be INSYNC.
+      grantOnWildcard(
+        steps[name],
+        ['route53:GetChange'],
+        this.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' }),
+        'A Route 53 change id is returned by the ChangeResourceRecordSets it tracks: it cannot be named at deploy time',
       );
     }
 
@@ -197,19 +284,19 @@ export class CertificateAutomationStack extends Stack {
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     const installsDatabaseCertificates = (handler: NodejsFunction) => {
       handler.addEnvironment('DATABASE_SECRET_PREFIX', databaseSecretPrefix);
-      handler.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'secretsmanager:CreateSecret',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:TagResource',
-            'secretsmanager:DeleteSecret',
-            'secretsmanager:DescribeSecret',
-            // Enabling again within the 7-day recovery window of a disable brings the same secret back.
-            'secretsmanager:RestoreSecret',
-          ],
-          resources: [databaseSecretsArn],
-        }),
+      grantOnWildcard(
+        handler,
+        [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:TagResource',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:DescribeSecret',
+          // Enabling again within the 7-day recovery window of a disable brings the same secret back.
+          'secretsmanager:RestoreSecret',
+        ],
+        databaseSecretsArn,
+        "One secret per database, made when its certificate is enabled: only this prefix, and no read of a secret's value",
       );
       defaultBus.grantPutEventsTo(handler);
     };
@@ -235,6 +322,11 @@ export class CertificateAutomationStack extends Stack {
         }),
       ],
     });
+    acknowledgeWildcard(
+      hostSecretRead,
+      databaseSecretsArn,
+      "ABAC, one policy for every database host: the conditions allow only the secret tagged with the host role's own app and database",
+    );
 
     const issuanceName = `${this.stackName}-issuance`;
     const stateMachine = new sfn.StateMachine(this, 'Issuance', {
@@ -247,9 +339,23 @@ export class CertificateAutomationStack extends Stack {
           retention: logs.RetentionDays.ONE_MONTH,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
-        level: sfn.LogLevel.ERROR,
+        // Every transition, without inputs and outputs: the console's execution history has those.
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
       },
     });
+    acknowledgeWildcard(
+      stateMachine.role,
+      '*',
+      "CloudWatch Logs' log-delivery actions (Step Functions logging) and X-Ray's segment writes have no resource-level permissions",
+    );
+    for (const step of Object.values(steps)) {
+      acknowledgeWildcard(
+        stateMachine.role,
+        `${step.functionArn}:*`,
+        "LambdaInvoke's grant on the step's own function's versions and aliases",
+      );
+    }
     const startsWorkflows = { STATE_MACHINE_ARN: stateMachine.stateMachineArn };
     // The ARN is a token here, so string replacement cannot turn it into the executions' ARN.
     const executionsArn = this.formatArn({
@@ -258,12 +364,34 @@ export class CertificateAutomationStack extends Stack {
       resourceName: `${issuanceName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const onExecutions = (handler: NodejsFunction, action: string) =>
+      grantOnWildcard(
+        handler,
+        [action],
+        executionsArn,
+        "Executions are named when started (app, domain, attempt): only this state machine's",
+      );
+
+    // The status projection: the table, and the sweep's index by name, not `index/*`.
+    const readsStatus = (handler: NodejsFunction, ...indexes: string[]) =>
+      handler.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: STATUS_READS,
+          resources: [statusTable.tableArn, ...indexes.map((index) => `${statusTable.tableArn}/index/${index}`)],
+        }),
+      );
 
     // The status projection, fed by the log's stream.
-    const projectorDeadLetters = new sqs.Queue(this, 'ProjectorDeadLetters', { retentionPeriod: Duration.days(14) });
+    const projectorDeadLetters = new sqs.Queue(this, 'ProjectorDeadLetters', { retentionPeriod: Duration.days(14), enforceSSL: true });
+    acknowledge(
+      projectorDeadLetters,
+      'SQS3',
+      "This queue is the dead-letter queue (the projector's on-failure destination): it is alarmed and keeps messages 14 days",
+    );
     const projector = fn('ProjectStatus', PROJECTOR_HANDLER);
     eventLog.grantReadData(projector);
-    statusTable.grantWriteData(projector);
+    projector.addToRolePolicy(new iam.PolicyStatement({ actions: STATUS_WRITES, resources: [statusTable.tableArn] }));
+    acknowledgeWildcard(projector.role!, '*', 'dynamodb:ListStreams (the event source mapping) has no resource-level permissions');
     projector.addEventSource(
       new DynamoEventSource(eventLog, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
@@ -281,13 +409,8 @@ export class CertificateAutomationStack extends Stack {
       handler.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
       eventLog.grantReadWriteData(handler);
       stateMachine.grantStartExecution(handler);
-      handler.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['states:StopExecution'],
-          resources: [executionsArn],
-        }),
-      );
-      handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
+      onExecutions(handler, 'states:StopExecution');
+      deletesCertificates(handler);
     };
 
     // The HTTP API: one Lambda per resource group, a token authorizer in front.
@@ -295,6 +418,11 @@ export class CertificateAutomationStack extends Stack {
       description: 'Signs API bearer tokens (HMAC-SHA256)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
+    acknowledge(
+      tokenSecret,
+      'SMG4',
+      'Rotating the HMAC key revokes every bearer token issued with it: an operator does it on purpose and mints new tokens, not a schedule',
+    );
     const authorizerFunction = fn('ApiAuthorizer', AUTHORIZER_HANDLER);
     authorizerFunction.addEnvironment('API_TOKEN_SECRET_ARN', tokenSecret.secretArn);
     tokenSecret.grantRead(authorizerFunction);
@@ -302,33 +430,105 @@ export class CertificateAutomationStack extends Stack {
       handler: authorizerFunction,
       resultsCacheTtl: Duration.minutes(5),
     });
+    const apiStage = 'prod';
     const api = new apigateway.RestApi(this, 'Api', {
       restApiName: `${this.stackName}-api`,
-      // Per-client limits beyond these need API keys on a usage plan (see README).
-      deployOptions: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+      // API Gateway's account-wide role for writing logs: access and execution logs need it.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: apiStage,
+        // Per-client limits beyond these need API keys on a usage plan (see README).
+        throttlingRateLimit: 50,
+        throttlingBurstLimit: 100,
+        accessLogDestination: new apigateway.LogGroupLogDestination(
+          new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        ),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+        // Errors only, and no data trace: bodies carry private keys (uploads), headers bearer tokens.
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+      },
+    });
+    // Execution logs go to a group API Gateway names itself: made first here, to have a retention.
+    const executionLogs = new logs.LogGroup(this, 'ApiExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${apiStage}`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    api.deploymentStage.node.addDependency(executionLogs);
+    acknowledge(
+      api.deploymentStage,
+      'APIG3',
+      'No WAF web ACL: callers are the platform and operators with bearer tokens, and the stage throttles (50 rps, burst 100); an ACL can be associated with the stage from outside this stack',
+    );
+    acknowledge(
+      api.node.findChild('CloudWatchRole'),
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      "API Gateway's account-wide logging role, shared by every REST API in the account and region: AWS's policy for it, since a narrower one would break the others' logs",
+    );
+    // API Gateway checks bodies against the contract's schemas before a Lambda runs, and answers in the contract's
+    // error shape; its own detailed message cannot be escaped into JSON by a gateway response, so this one is fixed.
+    const requestValidator = api.addRequestValidator('RequestValidator', { validateRequestBody: true, validateRequestParameters: true });
+    api.addGatewayResponse('BadRequestBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json': JSON.stringify({
+          error: { code: 'BAD_REQUEST', message: "body: does not match this route's schema (see /openapi.json)" },
+        }),
+      },
     });
     const apiFunctions = Object.fromEntries(
       Object.entries(API_HANDLERS).map(([name, entry]) => [name, fn(`Api${name[0]!.toUpperCase()}${name.slice(1)}`, entry)]),
     ) as Record<keyof typeof API_HANDLERS, NodejsFunction>;
     for (const group of [apiFunctions.domains, apiFunctions.acm, apiFunctions.certs, apiFunctions.databases]) {
       changesDomains(group);
-      statusTable.grantReadData(group);
+      readsStatus(group);
     }
     // Disabling removes a database's certificate; rotating serves another root.
     installsDatabaseCertificates(apiFunctions.databases);
-    apiFunctions.certs.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'], resources: ['*'] }),
-    );
+    importsCertificates(apiFunctions.certs);
     challengeTable.grantReadData(apiFunctions.challenge);
     eventLog.grantReadData(apiFunctions.ca);
     for (const route of API_ROUTES) {
-      api.root
-        .resourceForPath(route.resource)
-        .addMethod(
-          route.method,
-          new apigateway.LambdaIntegration(apiFunctions[route.handler]),
-          route.auth ? { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM } : {},
+      const resource = api.root.resourceForPath(route.resource);
+      const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map(([, name]) => `method.request.path.${name}`);
+      const method = resource.addMethod(route.method, new apigateway.LambdaIntegration(apiFunctions[route.handler]), {
+        ...(route.auth && { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }),
+        requestValidator,
+        requestParameters: Object.fromEntries(pathParameters.map((parameter) => [parameter, true])),
+        ...(route.body && {
+          requestModels: {
+            'application/json': new apigateway.Model(resource, `${route.method}Body`, {
+              restApi: api,
+              contentType: 'application/json',
+              schema: requestModelSchema(route.body),
+            }),
+          },
+        }),
+      });
+      if (route.auth) {
+        acknowledge(
+          method,
+          'COG4',
+          'Authorized by the Lambda TOKEN authorizer (HMAC-signed bearer tokens scoped to apps): the platform has no Cognito user pool',
         );
+      } else {
+        const reason = PUBLIC_ROUTES[route.handler];
+        if (!reason) throw new Error(`${route.method} ${route.resource} takes no token: say why in PUBLIC_ROUTES`);
+        acknowledge(method, 'APIG4', reason);
+        acknowledge(method, 'COG4', reason);
+      }
     }
 
     // The platform's events.
@@ -346,17 +546,13 @@ export class CertificateAutomationStack extends Stack {
     const sweep = fn('Sweep', SWEEP_HANDLER, Duration.minutes(5));
     sweep.addEnvironment('STATE_MACHINE_ARN', startsWorkflows.STATE_MACHINE_ARN);
     eventLog.grantReadWriteData(sweep);
-    statusTable.grantReadData(sweep);
+    readsStatus(sweep, DUE_INDEX);
     stateMachine.grantStartExecution(sweep);
     // The reconciler asks whether an attempt's execution still runs; deferred removals are retried here.
-    sweep.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:DescribeExecution'],
-        resources: [executionsArn],
-      }),
-    );
-    sweep.addToRolePolicy(new iam.PolicyStatement({ actions: ['acm:DeleteCertificate'], resources: [certificatesArn] }));
-    events.EventBus.grantAllPutEvents(sweep);
+    onExecutions(sweep, 'states:DescribeExecution');
+    deletesCertificates(sweep);
+    // Notices go on the default bus (no EVENT_BUS_NAME), as the other handlers' events do.
+    defaultBus.grantPutEventsTo(sweep);
     new events.Rule(this, 'SweepSchedule', {
       description: 'Renews certificates that are due and reports domains failing for days',
       schedule: events.Schedule.rate(Duration.hours(1)),
@@ -364,7 +560,26 @@ export class CertificateAutomationStack extends Stack {
     });
 
     // Operators are told before users are: every alarm goes to one topic they subscribe to.
-    const alarms = new sns.Topic(this, 'OperatorAlarms', { displayName: 'Certificate automation alarms' });
+    const alarms = new sns.Topic(this, 'OperatorAlarms', { displayName: 'Certificate automation alarms', enforceSSL: true });
+    // A topic policy replaces SNS's default one, which is what let CloudWatch alarms publish: say so again.
+    alarms.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [alarms.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     const alarm = (
       id: string,
       description: string,
