@@ -1,5 +1,5 @@
 // The embedded local cloud: DynamoDB Local, Pebble, a DNS zone, the edge router,
-// the API, the issuance workflow and PostgreSQL database hosts, all on 127.0.0.1, all running the definitions
+// the API and its console page, the issuance workflow and PostgreSQL database hosts, all on 127.0.0.1, all running the definitions
 // the CDK stack synthesizes and the handler files Lambda runs.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,11 +17,12 @@ import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workf
 import { DEFAULT_SETTINGS, type Ports, type Settings } from '../../functions/application/ports.ts';
 import type { RetryPolicy } from '../../functions/domain/certificate-decider.ts';
 import type { Limits } from '../../functions/domain/rate-limits.ts';
-import { signToken } from '../../functions/domain/tokens.ts';
+import { signToken, verifyToken } from '../../functions/domain/tokens.ts';
 import { PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from '../api-routes.ts';
 import { ISSUANCE_STEPS, VALIDATION_POLL_STATE } from '../workflows/issuance.ts';
 import { startAcmeFaultProxy, type AcmeFaultProxy } from './acme-fault-proxy.ts';
 import { loadApiDispatcher, startApiServer, type ApiDispatcher, type LocalServer } from './api-server.ts';
+import { startConsoleServer } from './console/server.ts';
 import { startDnsServer, type DnsServer } from './dns-server.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startPebble, type Pebble } from './pebble.ts';
@@ -53,6 +54,8 @@ export interface LocalCloudOptions {
   routerHttpPort?: number;
   routerHttpsPort?: number;
   dnsPort?: number;
+  /** The console page's port. */
+  consolePort?: number;
   /** Settings that differ from the local defaults, e.g. a shortened failing window in tests. */
   settings?: { retryPolicy?: Partial<RetryPolicy>; renewalJitterSeconds?: number; rateLimits?: Partial<Limits> };
   certificateValidityPeriod?: number;
@@ -68,6 +71,8 @@ export interface LocalCloudOptions {
 
 export interface LocalCloud {
   apiUrl: string;
+  /** The console page: apps, timelines, executions, the ledger and notices (open it with `#token=` and an operator token). */
+  console: LocalServer;
   dns: DnsServer;
   pebble: Pebble;
   /** Sits between the service and Pebble; `inject` makes the CA fail for real. */
@@ -223,6 +228,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
     const api: LocalServer = await startApiServer(dispatch, options.apiPort ?? 0);
     stops.push(() => api.close());
+    const consoleServer = await startConsoleServer({
+      apiUrl: api.url,
+      workflows,
+      definition: synthesized.issuanceDefinition,
+      isOperatorToken: (token) => verifyToken(token, apiTokenSecret)?.apps === '*',
+      port: options.consolePort ?? 0,
+    });
+    stops.push(() => consoleServer.close());
     const router = await startRouter({ dispatch, certificates, httpPort: routerHttpPort, httpsPort: options.routerHttpsPort ?? 0 });
     stops.push(() => router.close());
 
@@ -275,6 +288,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     process.once('beforeExit', stopOnExit);
     return {
       apiUrl: api.url,
+      console: consoleServer,
       dns,
       pebble,
       acmeFaults,

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     routerHttpPort: port('ROUTER_HTTP_PORT', 5002),
     routerHttpsPort: port('ROUTER_HTTPS_PORT', 8443),
     dnsPort: port('DNS_PORT', 5053),
+    consolePort: port('CONSOLE_PORT', 3001),
   });
   const shutdown = async () => {
     console.log('\nStopping the local cloud...');
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
   console.log(`Ready in ${Date.now() - started} ms.`);
   console.log(`  API          ${cloud.apiUrl}`);
+  // The operator token after the #: browsers never send the fragment, so it stays out of request logs.
+  console.log(`  Console      ${cloud.console.url}/#token=${cloud.tokens.operator}`);
   console.log(`  Router       ${cloud.router.http.url} (HTTP-01), ${cloud.router.https.url} (HTTPS, SNI)`);
   console.log(`  DNS          ${cloud.dns.address}`);
   console.log(`  Pebble (CA)  ${cloud.pebble.directoryUrl}`);
