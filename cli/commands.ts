@@ -23,6 +23,7 @@ import {
   rootRotatedView,
   terminalRows,
   timelineView,
+  tlsPolicyView,
   type AcmStatus,
   type CertificateInfo,
   type Database,
@@ -32,6 +33,7 @@ import {
   type LimitsReport,
   type RootRotated,
   type TimelineEvent,
+  type TlsPolicyAnswer,
 } from './format.ts';
 
 export interface Output {
@@ -129,6 +131,24 @@ const COMMANDS: Record<string, Command> = {
     run: async (ctx) => {
       const body = await ctx.api.request('POST', appPath(ctx, '/acm/refresh'));
       ctx.print(body, () => refreshedView(ctx.app, (body as { refreshed?: string[] }).refreshed ?? []));
+      return EXIT.ok;
+    },
+  },
+  tls: {
+    args: [],
+    summary: "the app's TLS policy: the protocols and ciphers its domains accept",
+    run: async (ctx) => {
+      const answer = await ctx.api.request('GET', appPath(ctx, '/tls-policy'));
+      ctx.print(answer, () => tlsPolicyView(answer as TlsPolicyAnswer));
+      return EXIT.ok;
+    },
+  },
+  'tls:set': {
+    args: ['POLICY'],
+    summary: 'choose the TLS policy: modern (TLS 1.3), default (TLS 1.2 and 1.3) or legacy (TLS 1.0 to 1.3, for old clients only)',
+    run: async (ctx, [policy]) => {
+      const answer = await ctx.api.request('PUT', appPath(ctx, '/tls-policy'), { policy });
+      ctx.print(answer, () => tlsPolicyView(answer as TlsPolicyAnswer, true));
       return EXIT.ok;
     },
   },

@@ -4,6 +4,7 @@ import { formatDistance } from 'date-fns';
 import type { SslConnection } from '../functions/adapters/databases/database-servers.ts';
 import type { LimitsReport } from '../functions/application/ledger.ts';
 import type { ConnectionUrls } from '../functions/domain/database.ts';
+import type { TlsPolicySetting } from '../functions/domain/tls-policy.ts';
 import { SETTLED_STATUSES, type DatabaseCertificateRow, type DomainStatus } from '../functions/domain/status.ts';
 import type { CertificateInfo } from '../functions/domain/uploaded-certificate.ts';
 
@@ -14,6 +15,9 @@ export interface AcmStatus {
   enabled: boolean;
   domains: DomainStatus[];
 }
+
+/** The contract's answer about an app's TLS policy. */
+export type TlsPolicyAnswer = { app: string } & TlsPolicySetting;
 
 export interface Domain {
   hostname: string;
@@ -197,6 +201,23 @@ export function certificateView(cert: CertificateInfo): string {
       ['Trusted', yesNo(cert.trusted)],
       ['Type', certificateType(cert)],
     ]),
+  ].join('\n');
+}
+
+/** The policy, what it accepts, its AWS equivalent; the warning last, where it is read. */
+export function tlsPolicyView(answer: TlsPolicyAnswer, changed = false): string {
+  const title = changed ? `Set the TLS policy of ${answer.app} to ${answer.policy}` : `TLS policy of ${answer.app}: ${answer.policy}`;
+  return [
+    heading(title),
+    '',
+    keyValues([
+      ['Protocols', answer.protocols.join(', ')],
+      ['Ciphers', answer.ciphers.join(', ')],
+      ['AWS', answer.elbSecurityPolicy],
+      ['Changed', answer.changedAt ?? 'never (the default)'],
+    ]),
+    ...(changed ? ['', 'The edge applies it from the next TLS handshake.'] : []),
+    ...(answer.warning ? ['', `WARNING: ${answer.warning}`] : []),
   ].join('\n');
 }
 

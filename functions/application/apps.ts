@@ -1,7 +1,7 @@
 // What apps do, shared by the API and the platform's events: add and remove domains,
 // turn automation on and off, refresh, delete an app. Each change is one transaction
 // over the streams it touches; workflows and certificates follow from what was recorded.
-import { decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
+import { appTlsPolicy, decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
 import { CertificateInUseError } from '../adapters/certificates/certificate-store.ts';
 import type { AppRow } from '../adapters/status/status-store.ts';
 import { decide, fold, isAddition, isRemoval, type DomainState, type RemovalDeferral } from '../domain/certificate-decider.ts';
@@ -11,6 +11,7 @@ import { streamIds, type ClaimEvent, type IssuanceTrigger, type RecordedEvent, t
 import { currentExecution } from '../domain/issuance.ts';
 import { bucketId, exactSetBucket, reorderWarning, tokensLeft } from '../domain/rate-limits.ts';
 import { isDatabaseRow, REFRESHABLE_STATUSES, type DomainStatus } from '../domain/status.ts';
+import type { TlsPolicySetting } from '../domain/tls-policy.ts';
 import { bucketStates } from './ledger.ts';
 import type { Ports } from './ports.ts';
 import { appHistory, domainHistory, execute, loadApp, loadDomain, transact, type DomainRef } from './streams.ts';
@@ -272,16 +273,19 @@ export async function disableAutomation(
   return { app, enabled: state.acmEnabled, ...(warnings.length > 0 && { warnings }) };
 }
 
-/** Every domain's status. The projection may still hold a domain removed a moment ago: the app's own list decides. */
+/**
+ * Every domain's status, and the TLS policy the edge applies to them. The projection may still
+ * hold a domain removed a moment ago: the app's own list decides.
+ */
 export async function automationStatus(
   ports: Pick<Ports, 'events' | 'statuses'>,
   app: string,
-): Promise<{ app: string; enabled: boolean; domains: DomainStatus[] }> {
+): Promise<{ app: string; enabled: boolean; domains: DomainStatus[]; tlsPolicy: TlsPolicySetting }> {
   const state = await requireApp(ports, app);
   const domains = (await ports.statuses.listApp(app)).filter(
     (row): row is DomainStatus => !isDatabaseRow(row) && state.domains.includes(row.hostname),
   );
-  return { app, enabled: state.acmEnabled, domains };
+  return { app, enabled: state.acmEnabled, domains, tlsPolicy: appTlsPolicy(state) };
 }
 
 /** Every app the projection knows, in name order (operators'). */

@@ -10,6 +10,7 @@ import {
   UPLOADED_EXPIRY_THRESHOLDS_DAYS,
   type SentNotice,
 } from './notices.ts';
+import { DEFAULT_TLS_POLICY, tlsPolicySetting, type TlsPolicyName, type TlsPolicySetting } from './tls-policy.ts';
 import type { CertificateInfo } from './uploaded-certificate.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 
@@ -32,6 +33,10 @@ export interface AppState {
   uploadNotices: Record<string, number[]>;
   /** What owners were told about their uploads, latest last. */
   notices: SentNotice[];
+  /** What the edge applies to the app's domains. */
+  tlsPolicy: TlsPolicyName;
+  /** When the owner last changed it, and at which version of the app's stream; absent while it is the default. */
+  tlsPolicyChanged?: { at: string; version: number };
   deleted: boolean;
 }
 
@@ -43,6 +48,7 @@ export const initialAppState: AppState = {
   uploads: {},
   uploadNotices: {},
   notices: [],
+  tlsPolicy: DEFAULT_TLS_POLICY,
   deleted: false,
 };
 
@@ -58,6 +64,7 @@ export type AppCommand =
   | { type: 'RemoveUploadedCertificate'; name: string }
   /** The sweep's question: is an uploaded certificate close to expiry? */
   | { type: 'NotifyIfUploadsExpiring'; app: string; now: Date }
+  | { type: 'SetTlsPolicy'; policy: TlsPolicyName }
   | { type: 'DeleteApp' };
 
 export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
@@ -106,6 +113,10 @@ export function decideApp(command: AppCommand, state: AppState): AppEvent[] {
         const notificationId = notificationIds.expiring(streamIds.app(command.app), certificateArn, due.threshold);
         return [{ type: 'UploadExpiryNoticeSent', data: { notificationId, name, certificateArn, expiresAt: info.expiresAt, ...due } }];
       });
+    case 'SetTlsPolicy':
+      return state.tlsPolicy === command.policy
+        ? []
+        : [{ type: 'TlsPolicyChanged', data: { policy: command.policy, previous: state.tlsPolicy } }];
     case 'DeleteApp':
       return state.deleted ? [] : [{ type: 'AppDeleted', data: {} }];
   }
@@ -118,6 +129,11 @@ export function appDueAt(state: AppState): string | undefined {
     return at ? [Date.parse(at)] : [];
   });
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
+}
+
+/** The app's TLS policy as it is published: on the API, on the app's status, to the edge. */
+export function appTlsPolicy(state: AppState): TlsPolicySetting {
+  return tlsPolicySetting(state.tlsPolicy, state.tlsPolicyChanged?.at);
 }
 
 function requireUpload(state: AppState, name: string): UploadedCertificate {
@@ -169,6 +185,8 @@ export function evolveApp(state: AppState, event: AppEvent & { at?: string }): A
       const uploadNotices = { ...state.uploadNotices, [name]: [...(state.uploadNotices[name] ?? []), threshold] };
       return { ...next, uploadNotices, notices: keepNotice(state.notices, notice) };
     }
+    case 'TlsPolicyChanged':
+      return { ...next, tlsPolicy: event.data.policy, tlsPolicyChanged: { at: event.at ?? '', version: next.version } };
     case 'AppDeleted':
       return { ...initialAppState, version: next.version, deleted: true };
   }

@@ -7,6 +7,7 @@
 //   bucket#<limit>#<key>     one rate-limit bucket of the ledger: BucketEvent
 import type { FailureReason } from './failure-reasons.ts';
 import type { LimitName, OrderKind } from './rate-limits.ts';
+import type { TlsPolicyName } from './tls-policy.ts';
 import type { CertificateInfo } from './uploaded-certificate.ts';
 
 /** One DNS answer that led to a decision, kept so the timeline explains itself. */
@@ -157,6 +158,8 @@ export type AppEvent =
   | { type: 'UploadedCertificateRemoved'; data: { name: string; certificateArn: string } }
   /** Owners were told that an uploaded certificate, which nobody renews for them, is close to expiry. */
   | { type: 'UploadExpiryNoticeSent'; data: ExpiryNoticeData & { name: string } }
+  /** The owner chose the TLS policy the edge applies to the app's domains. */
+  | { type: 'TlsPolicyChanged'; data: { policy: TlsPolicyName; previous: TlsPolicyName } }
   | { type: 'AppDeleted'; data: Record<string, never> };
 
 export type ClaimEvent = { type: 'HostnameClaimed'; data: { app: string } } | { type: 'HostnameReleased'; data: { app: string } };

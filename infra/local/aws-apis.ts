@@ -14,6 +14,7 @@ import type {
   CertificateExpiringNotice,
   IssuanceFailingNotice,
   Notifications,
+  TlsPolicyChangedEvent,
 } from '../../functions/adapters/notifications/notifications.ts';
 import type { LocalWorkflows } from '../../functions/adapters/workflows/local-workflows.ts';
 import type { IssuanceInput } from '../../functions/domain/issuance.ts';
@@ -360,6 +361,7 @@ async function putEventsOperation(
       await notifications.issuanceFailing(detail as IssuanceFailingNotice);
     if (Source === EVENT_SOURCE && DetailType === 'CertificateExpiring')
       await notifications.certificateExpiring(detail as CertificateExpiringNotice);
+    if (Source === EVENT_SOURCE && DetailType === 'TlsPolicyChanged') await notifications.tlsPolicyChanged(detail as TlsPolicyChangedEvent);
     results.push({ EventId: randomUUID() });
   }
   return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };

@@ -1,6 +1,6 @@
 // Notifications as EventBridge events, for whatever the platform routes them to.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { CertificateExpiringNotice, IssuanceFailingNotice, Notifications } from './notifications.ts';
+import type { CertificateExpiringNotice, IssuanceFailingNotice, Notifications, TlsPolicyChangedEvent } from './notifications.ts';
 
 /** The `source` of every event this service puts on EventBridge. */
 export const EVENT_SOURCE = 'acm-automation';
@@ -39,5 +39,9 @@ export class EventBridgeNotifications implements Notifications {
 
   certificateExpiring(notice: CertificateExpiringNotice): Promise<void> {
     return putServiceEvent(this.client, this.eventBusName, 'CertificateExpiring', notice);
+  }
+
+  tlsPolicyChanged(event: TlsPolicyChangedEvent): Promise<void> {
+    return putServiceEvent(this.client, this.eventBusName, 'TlsPolicyChanged', event);
   }
 }

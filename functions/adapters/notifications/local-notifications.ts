@@ -1,6 +1,6 @@
 // The local cloud's notifications: in the local cloud's log, and kept for tests to read.
 import type { Log } from '../../application/ports.ts';
-import type { CertificateExpiringNotice, IssuanceFailingNotice, Notifications } from './notifications.ts';
+import type { CertificateExpiringNotice, IssuanceFailingNotice, Notifications, TlsPolicyChangedEvent } from './notifications.ts';
 
 export type SentNotification =
   | ({ detailType: 'CertificateIssuanceFailing' } & IssuanceFailingNotice)
@@ -8,6 +8,8 @@ export type SentNotification =
 
 export class LocalNotifications implements Notifications {
   readonly sent: SentNotification[] = [];
+  /** What the edge was told (TlsPolicyChanged), apart from the owners' notices. */
+  readonly tlsPolicyChanges: TlsPolicyChangedEvent[] = [];
 
   constructor(private readonly log: Log) {}
 
@@ -17,6 +19,11 @@ export class LocalNotifications implements Notifications {
 
   async certificateExpiring(notice: CertificateExpiringNotice): Promise<void> {
     this.record({ detailType: 'CertificateExpiring', ...notice });
+  }
+
+  async tlsPolicyChanged(event: TlsPolicyChangedEvent): Promise<void> {
+    this.tlsPolicyChanges.push(event);
+    this.log.info('notification TlsPolicyChanged', { ...event });
   }
 
   private record(notification: SentNotification): void {

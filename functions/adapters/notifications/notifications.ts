@@ -1,5 +1,6 @@
-// The port: telling owners and operators what needs them. Each notice carries a
-// `notificationId` stable per notice: consumers drop repeats of an at-least-once delivery.
+// The port: telling owners, operators and the platform's edge what needs them. Each event
+// carries a `notificationId` stable per notice: consumers drop repeats of an at-least-once delivery.
+import type { TlsPolicySetting } from '../../domain/tls-policy.ts';
 
 export interface IssuanceFailingNotice {
   notificationId: string;
@@ -28,7 +29,18 @@ export interface CertificateExpiringNotice {
   message?: string;
 }
 
+/** For the edge: apply this policy to the app's domains from the next handshake on. */
+export interface TlsPolicyChangedEvent extends TlsPolicySetting {
+  notificationId: string;
+  app: string;
+  /** The app stream's version that recorded it: an edge applies a change only if it is newer than the one it has. */
+  version: number;
+  /** The app's custom domains when it changed (the edge knows its own routing; this is a convenience). */
+  hostnames: string[];
+}
+
 export interface Notifications {
   issuanceFailing(notice: IssuanceFailingNotice): Promise<void>;
   certificateExpiring(notice: CertificateExpiringNotice): Promise<void>;
+  tlsPolicyChanged(event: TlsPolicyChangedEvent): Promise<void>;
 }

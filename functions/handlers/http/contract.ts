@@ -7,6 +7,7 @@ import { STATUS_WORDS, type DomainStatus as DomainStatusFields } from '../../dom
 import { DISABLE_WARNING, ROTATION_GUIDANCE } from '../../domain/database.ts';
 import type { CertificateInfo as CertificateInfoFields } from '../../domain/uploaded-certificate.ts';
 import type { SentNotice } from '../../domain/notices.ts';
+import { TLS_POLICIES, TLS_POLICY_NAMES, TLS_POLICY_RULE, TLS_PROTOCOLS, type TlsPolicySetting } from '../../domain/tls-policy.ts';
 import type { AppRow } from '../../adapters/status/status-store.ts';
 import type { LimitsReport } from '../../application/ledger.ts';
 
@@ -97,6 +98,21 @@ const CaLimits = z.object({
   ),
 }) satisfies z.ZodType<LimitsReport>;
 const Acm = z.object({ app: z.string(), enabled: z.boolean() });
+export const TlsPolicyBody = z.object({
+  policy: z.enum(TLS_POLICY_NAMES, { error: (issue) => (issue.input === undefined ? 'is required' : TLS_POLICY_RULE) }).meta({
+    description: TLS_POLICY_NAMES.map((name) => `${name}: ${TLS_POLICIES[name].protocols.join(', ')}.`).join(' '),
+  }),
+});
+const TlsPolicy = z.object({
+  policy: z.enum(TLS_POLICY_NAMES),
+  protocols: z.array(z.enum(TLS_PROTOCOLS)),
+  ciphers: z
+    .array(z.string())
+    .meta({ description: "In the server's order of preference; TLS 1.3 suites by IANA name, others by OpenSSL's" }),
+  elbSecurityPolicy: z.string().meta({ description: "The Elastic Load Balancing security policy of the app's HTTPS listener in AWS" }),
+  warning: z.string().optional().meta({ description: 'Only for legacy: what it lets in' }),
+  changedAt: Timestamp.optional().meta({ description: 'Absent while the app has the default it started with' }),
+}) satisfies z.ZodType<TlsPolicySetting>;
 const TimelineEvent = z.object({ version: z.number().int(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -153,8 +169,8 @@ export const API_ROUTES: ApiRoute[] = [
     resource: '/apps/{app}/acm',
     handler: 'acm',
     auth: true,
-    summary: 'Status of every domain',
-    success: { status: 200, schema: Acm.extend({ domains: z.array(DomainStatus) }) },
+    summary: 'Status of every domain, and the TLS policy the edge applies to them',
+    success: { status: 200, schema: Acm.extend({ domains: z.array(DomainStatus), tlsPolicy: TlsPolicy }) },
   },
   {
     method: 'POST',
@@ -163,6 +179,23 @@ export const API_ROUTES: ApiRoute[] = [
     auth: true,
     summary: 'Retry domains that are Failing or Failed',
     success: { status: 202, schema: z.object({ app: z.string(), refreshed: z.array(z.string()) }) },
+  },
+  {
+    method: 'GET',
+    resource: '/apps/{app}/tls-policy',
+    handler: 'acm',
+    auth: true,
+    summary: "The app's TLS policy: the protocols and ciphers its domains accept",
+    success: { status: 200, schema: TlsPolicy.extend({ app: z.string() }) },
+  },
+  {
+    method: 'PUT',
+    resource: '/apps/{app}/tls-policy',
+    handler: 'acm',
+    auth: true,
+    summary: 'Choose the TLS policy (modern, default or legacy); the edge applies it from the next handshake',
+    body: TlsPolicyBody,
+    success: { status: 200, schema: TlsPolicy.extend({ app: z.string() }) },
   },
   {
     method: 'POST',
