@@ -8,14 +8,14 @@
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
-import acme from 'acme-client';
+import { crypto as acmeCrypto } from './acme-client.ts';
 
 export interface AccountKeyStore {
   load(): Promise<string>;
 }
 
 async function newAccountKey(): Promise<string> {
-  return (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+  return (await acmeCrypto.createPrivateEcdsaKey('P-256')).toString();
 }
 
 const isAccountKey = (value: string | undefined): value is string => value?.includes('PRIVATE KEY') ?? false;

@@ -4,11 +4,11 @@ import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
-import acme from 'acme-client';
 import { ACME_ERROR_PREFIX, type AcmeProblem } from '../../domain/acme-problem.ts';
 import type { ChallengeType, IssuedCertificate } from '../../domain/events.ts';
 import { ariCertificateId } from '../../domain/renewal.ts';
 import type { AccountKeyStore } from './account-key.ts';
+import * as acme from './acme-client.ts';
 import {
   AcmeProblemError,
   CaUnreachableError,

@@ -1,4 +1,5 @@
 // AWS Certificate Manager, where the platform's TLS terminators read certificates.
+import { X509Certificate } from 'node:crypto';
 import {
   ACMClient,
   DeleteCertificateCommand,
@@ -7,7 +8,6 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-acm';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import acme from 'acme-client';
 import { CertificateInUseError, type CertificateBundle, type CertificateStore } from './certificate-store.ts';
 
 /** The tag an install is found by, should a crash leave it unrecorded. */
@@ -21,7 +21,7 @@ export class AcmCertificateStore implements CertificateStore {
   ) {}
 
   async install(bundle: CertificateBundle, replaceArn?: string): Promise<string> {
-    const [leaf, ...intermediates] = acme.crypto.splitPemChain(bundle.chainPem);
+    const [leaf, ...intermediates] = certificatesOf(bundle.chainPem);
     if (!leaf) throw new Error(`the CA returned no certificate for ${bundle.hostname}`);
     const encode = (pem: string) => Buffer.from(pem);
     const { CertificateArn } = await this.client.send(
@@ -68,4 +68,13 @@ export class AcmCertificateStore implements CertificateStore {
       throw error;
     }
   }
+}
+
+/**
+ * The chain's certificates, in order, each as PEM: ImportCertificate takes the leaf apart
+ * from the rest. node:crypto parses each, so a damaged block fails here, before ACM.
+ */
+function certificatesOf(chainPem: string): string[] {
+  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => new X509Certificate(block).toString().trim());
 }
