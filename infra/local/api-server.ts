@@ -102,7 +102,7 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function listen(server: http.Server | import('node:tls').Server, port: number, scheme: string): Promise<LocalServer> {
+export async function listen(server: import('node:net').Server, port: number, scheme: string): Promise<LocalServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
@@ -114,7 +114,8 @@ export async function listen(server: http.Server | import('node:tls').Server, po
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
+        // HTTP(S) servers keep idle keep-alive connections open: close them too.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
 }

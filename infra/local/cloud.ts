@@ -15,6 +15,7 @@ import { LocalNotifications } from '../../functions/adapters/notifications/local
 import { log } from '../../functions/handlers/observability.ts';
 import { LocalWorkflows, type TaskHandler } from '../../functions/adapters/workflows/local-workflows.ts';
 import { DEFAULT_SETTINGS, type Ports, type Settings } from '../../functions/application/ports.ts';
+import { edgeSettings } from '../../functions/application/tls-policy.ts';
 import type { RetryPolicy } from '../../functions/domain/certificate-decider.ts';
 import type { Limits } from '../../functions/domain/rate-limits.ts';
 import { signToken, verifyToken } from '../../functions/domain/tokens.ts';
@@ -236,7 +237,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       port: options.consolePort ?? 0,
     });
     stops.push(() => consoleServer.close());
-    const router = await startRouter({ dispatch, certificates, httpPort: routerHttpPort, httpsPort: options.routerHttpsPort ?? 0 });
+    // The edge reads what it applies to a hostname (its app's TLS policy, automation on or off) from the log.
+    const router = await startRouter({
+      dispatch,
+      certificates,
+      edge: (hostname) => edgeSettings(ports, hostname),
+      httpPort: routerHttpPort,
+      httpsPort: options.routerHttpsPort ?? 0,
+    });
     stops.push(() => router.close());
 
     // The platform's database hosts: one cluster per database, on the same port at every start.

@@ -1,12 +1,10 @@
 // The acm CLI, run as people run it (`node bin/acm.mjs ...`) against the whole local
 // cloud: tables and --json, --wait until settled, certificates up and down, and the
 // exit codes scripts rely on.
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dnsChallengeName } from '../../functions/adapters/dns/dns-challenge-zone.ts';
@@ -14,39 +12,21 @@ import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import { freePort } from '../../infra/local/ports.ts';
 import { EXIT, exitCodeForHttpStatus } from '../../cli/exit-codes.ts';
 import { acmStatusView, relativeTime, table } from '../../cli/format.ts';
+import { runAcm, type CliRun as Run } from '../support/acm-cli.ts';
 import { issue } from '../support/certificates.ts';
 import { api, HAPPY_PATH_EVENTS, useLocalCloud } from '../support/local-cloud.ts';
 import { clusterConnection, openSession, psqlAt } from '../support/postgres-clients.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const cloud = useLocalCloud();
 const APP = 'cli';
 const TARGET = `${APP}.${LOCAL_DNS_TARGET_SUFFIX}`;
 const everything: string[] = []; // all the CLI printed, searched for keys at the end
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** `acm ARGS` with the operator's token, for app `cli` unless the env says otherwise. */
-function acm(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/acm.mjs', ...args],
-      {
-        cwd: ROOT,
-        timeout: 90_000,
-        env: { ...process.env, ACM_API_URL: cloud().apiUrl, ACM_TOKEN: cloud().tokens.operator, ACM_APP: APP, ...env },
-      },
-      (error, stdout, stderr) => {
-        everything.push(stdout, stderr);
-        resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr });
-      },
-    );
-  });
+async function acm(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const run = await runAcm(args, { ACM_API_URL: cloud().apiUrl, ACM_TOKEN: cloud().tokens.operator, ACM_APP: APP, ...env });
+  everything.push(run.stdout, run.stderr);
+  return run;
 }
 
 const pointAtApp = (hostname: string) => cloud().dns.zone.set(hostname, 'CNAME', [TARGET]);
