@@ -21,7 +21,7 @@ import { METRICS_NAMESPACE } from '../functions/domain/figures.ts';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
 import { API_HANDLERS, API_ROUTES, AUTHORIZER_HANDLER, PLATFORM_EVENTS_HANDLER, PROJECTOR_HANDLER, SWEEP_HANDLER } from './api-routes.ts';
-import { DUE_INDEX } from '../functions/adapters/status/dynamodb-status-store.ts';
+import { APPS_INDEX, DUE_INDEX } from '../functions/adapters/status/dynamodb-status-store.ts';
 import { PLATFORM_EVENT_TYPES } from '../functions/domain/events.ts';
 import { DEFAULT_DATABASE_SECRET_PREFIX } from '../functions/handlers/config.ts';
 import type { HandlerGroup } from '../functions/handlers/http/contract.ts';
@@ -123,6 +123,13 @@ export class CertificateAutomationStack extends Stack {
       sortKey: { name: 'dueAt', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
+    // Operators' list of apps: only the apps' own rows are in it, in name order.
+    statusTable.addGlobalSecondaryIndex({
+      indexName: APPS_INDEX,
+      partitionKey: { name: 'listedIn', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'app', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
     const challengeTable = new dynamodb.Table(this, 'Challenges', {
       partitionKey: { name: 'token', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -188,28 +195,21 @@ export class CertificateAutomationStack extends Stack {
       return handler;
     };
 
-    // The workflow's steps: each gets exactly what it touches. PublishChallenge may wait for
-    // Route 53 to be in sync (the adapter gives up after 90 s), inside the Task's 2 minutes.
+    // The workflow's steps: each gets exactly what it touches. CreateOrder publishes the challenge and may
+    // wait for Route 53 to be in sync (the adapter gives up after 90 s), inside the Task's 2 minutes.
     const steps = Object.fromEntries(
       Object.entries(ISSUANCE_STEPS).map(([name, entry]) => [
         name,
-        fn(`Step${name}`, entry, name === 'PublishChallenge' ? Duration.seconds(110) : Duration.minutes(1)),
+        fn(`Step${name}`, entry, name === 'CreateOrder' ? Duration.seconds(110) : Duration.minutes(1)),
       ]),
     ) as Record<IssuanceStep, NodejsFunction>;
     for (const step of Object.values(steps)) eventLog.grantReadWriteData(step);
-    const talksToCa: IssuanceStep[] = [
-      'CreateOrder',
-      'PublishChallenge',
-      'SelfCheckChallenge',
-      'AskCaToValidate',
-      'CheckValidation',
-      'FinalizeAndInstall',
-    ];
+    const talksToCa: IssuanceStep[] = ['CreateOrder', 'AskCaToValidate', 'CheckValidation', 'FinalizeAndInstall'];
     for (const name of talksToCa) {
       accountKey.grantRead(steps[name]);
       accountKey.grantWrite(steps[name]);
     }
-    challengeTable.grantWriteData(steps.PublishChallenge);
+    challengeTable.grantWriteData(steps.CreateOrder);
     // ACM names a certificate at import: any certificate of this account and region, no other.
     const certificatesArn = this.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
     const CERTIFICATE_ARNS_UNKNOWN =
@@ -225,7 +225,7 @@ export class CertificateAutomationStack extends Stack {
     deletesCertificates(steps.FinalizeAndInstall);
 
     // Databases' DNS-01 answers: TXT records at `_acme-challenge.` names in the platform's zone,
-    // published and removed by the steps, and nothing else in that zone.
+    // published by CreateOrder and removed once the CA has looked, and nothing else in that zone.
     const databaseZoneArn = this.formatArn({
       service: 'route53',
       region: '',
@@ -233,7 +233,7 @@ export class CertificateAutomationStack extends Stack {
       resource: 'hostedzone',
       resourceName: props.databaseHostedZoneId,
     });
-    for (const name of ['PublishChallenge', 'CheckValidation'] as const) {
+    for (const name of ['CreateOrder', 'AskCaToValidate', 'CheckValidation'] as const) {
       steps[name].addEnvironment('DATABASE_HOSTED_ZONE_ID', props.databaseHostedZoneId);
       steps[name].addToRolePolicy(
         new iam.PolicyStatement({
@@ -476,8 +476,10 @@ export class CertificateAutomationStack extends Stack {
     ) as Record<keyof typeof API_HANDLERS, NodejsFunction>;
     for (const group of [apiFunctions.domains, apiFunctions.acm, apiFunctions.certs, apiFunctions.databases]) {
       changesDomains(group);
-      readsStatus(group);
+      readsStatus(group, ...(group === apiFunctions.acm ? [APPS_INDEX] : []));
     }
+    // A TLS policy change is put on the bus for the edge (TlsPolicyChanged).
+    defaultBus.grantPutEventsTo(apiFunctions.acm);
     // Disabling removes a database's certificate; rotating serves another root.
     installsDatabaseCertificates(apiFunctions.databases);
     importsCertificates(apiFunctions.certs);

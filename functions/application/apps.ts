@@ -1,7 +1,7 @@
 // What apps do, shared by the API and the platform's events: add and remove domains,
 // turn automation on and off, refresh, delete an app. Each change is one transaction
 // over the streams it touches; workflows and certificates follow from what was recorded.
-import { appTlsPolicy, decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
+import { appRow, decideApp, decideClaim, foldApp, foldClaim, type AppCommand, type AppState } from '../domain/app-decider.ts';
 import { CertificateInUseError } from '../adapters/certificates/certificate-store.ts';
 import type { AppRow } from '../adapters/status/status-store.ts';
 import { decide, fold, isAddition, isRemoval, type DomainState, type RemovalDeferral } from '../domain/certificate-decider.ts';
@@ -281,11 +281,11 @@ export async function automationStatus(
   ports: Pick<Ports, 'events' | 'statuses'>,
   app: string,
 ): Promise<{ app: string; enabled: boolean; domains: DomainStatus[]; tlsPolicy: TlsPolicySetting }> {
-  const state = await requireApp(ports, app);
-  const domains = (await ports.statuses.listApp(app)).filter(
-    (row): row is DomainStatus => !isDatabaseRow(row) && state.domains.includes(row.hostname),
-  );
-  return { app, enabled: state.acmEnabled, domains, tlsPolicy: appTlsPolicy(state) };
+  const { app: projected, rows } = await ports.statuses.readApp(app);
+  // One Query; an app created a moment ago may not be projected yet: its log answers then.
+  const own = projected ?? appRow(app, await requireApp(ports, app));
+  const domains = rows.filter((row): row is DomainStatus => !isDatabaseRow(row) && own.domains.includes(row.hostname));
+  return { app, enabled: own.acmEnabled, domains, tlsPolicy: own.tlsPolicy };
 }
 
 /** Every app the projection knows, in name order (operators'). */
@@ -304,7 +304,7 @@ export async function refresh(
   const state = await requireApp(ports, app);
   // With automation off there is nothing to retry: enabling it starts every domain again.
   if (!state.acmEnabled) return { app, refreshed: [], executions: [] };
-  const refreshed = (await ports.statuses.listApp(app))
+  const refreshed = (await ports.statuses.readApp(app)).rows
     .filter((row) => !isDatabaseRow(row) && REFRESHABLE_STATUSES.includes(row.status) && state.domains.includes(row.hostname))
     .map((domain) => domain.hostname);
   const executions = await Promise.all(refreshed.map((hostname) => requestIssuance(ports, { app, hostname }, 'refresh', correlationId)));

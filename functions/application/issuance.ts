@@ -8,7 +8,7 @@ import { anchoringRoot } from '../domain/uploaded-certificate.ts';
 import { caUnreachable, classifyProblem, shortProblemType, type ClassifiedProblem } from '../domain/acme-problem.ts';
 import { accountInUse, decideAccountInUse } from '../domain/ca-account.ts';
 import { caaAnswers, judgeCaa } from '../domain/caa.ts';
-import { retryDelayMs, type DomainState, type FailureReport } from '../domain/certificate-decider.ts';
+import { retryDelayMs, type DomainState, type FailureReport, type StepOutcome } from '../domain/certificate-decider.ts';
 import { checkPointing } from '../domain/dns-check.ts';
 import { DomainNotFoundError, IssuanceError } from '../domain/errors.ts';
 import { streamIds, type DnsAnswer, type Order } from '../domain/events.ts';
@@ -16,11 +16,11 @@ import { unexpectedError, unexplained, untrustedChains } from '../domain/failure
 import { commonNameProblem } from '../domain/common-name.ts';
 import type { IssuanceInput } from '../domain/issuance.ts';
 import { emissionIntervalMs, orderDeferred, type OrderKind, type OrderRequest } from '../domain/rate-limits.ts';
-import { validationOverdue } from '../domain/validation-deadline.ts';
+import { validationLookDelays, validationOverdue } from '../domain/validation-deadline.ts';
 import { correctLedger, countIssued, recordFailedAuthorization, takeOrderBudget } from './ledger.ts';
 import type { EventLog, Ports } from './ports.ts';
 import { selfCheck } from './self-check.ts';
-import { execute, loadDomain, loadOrder, requireOrder, transact } from './streams.ts';
+import { execute, loadDomain, readDomain, requireOrder, transact, type LoadedDomain } from './streams.ts';
 
 export interface Step {
   input: IssuanceInput;
@@ -76,7 +76,8 @@ export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step)
   const tooLong = commonNameProblem(hostname);
   if (tooLong) return failStep(ports, step, tooLong);
 
-  const { dnsTarget = '', database } = (await loadDomain(ports, input)).domain ?? {};
+  const domain = await readDomain(ports, input);
+  const { dnsTarget = '', database } = domain.state.domain ?? {};
   // A database's name is in the platform's own zone, proved by DNS-01: there is nothing to point, only CAA to respect.
   const pointingAnswers: DnsAnswer[] = [];
   if (!database) {
@@ -102,28 +103,38 @@ export async function checkDns(ports: EventLog & Pick<Ports, 'dns'>, step: Step)
     return failStep(ports, step, failure, { dnsAnswers: answers });
   }
   const outcome = { type: 'DnsVerified', data: { attempt: input.attempt, answers } } as const;
-  await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+  await execute(ports, input, { type: 'RecordStepOutcomes', outcomes: [outcome] }, correlationId, domain);
   return { verified: true, answers };
 }
 
 /**
- * CreateOrder: one ACME order per try; a retried step returns the order it made. The
- * order first takes its tokens from the ledger; when a bucket is empty no order is sent:
- * the attempt waits (`deferredUntil`) until the bucket refills, as it would after a 429.
+ * CreateOrder: one ACME order per try, and its challenge published in the same call (the
+ * key authorization where the edge answers HTTP-01, or its digest in the platform's zone for
+ * DNS-01); a retried step returns the order it made. The order first takes its tokens from the
+ * ledger; when a bucket is empty no order is sent: the attempt waits (`deferredUntil`) until
+ * the bucket refills, as it would after a 429.
  */
-export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Step): Promise<CreateOrderOutput> {
+export async function createOrder(
+  ports: EventLog & Pick<Ports, 'ca' | 'challenges' | 'dnsChallenges'>,
+  step: Step,
+): Promise<CreateOrderOutput> {
   const { input, correlationId } = step;
-  const state = await loadDomain(ports, input);
+  const domain = await readDomain(ports, input);
+  const { state } = domain;
   const recorded = state.attempt?.order;
   if (recorded) {
+    let authorizationStatus;
     try {
-      return { ...recorded, authorizationStatus: (await ports.ca.authorization(recorded.authorizationUrl, recorded.challengeType)).status };
+      authorizationStatus = (await ports.ca.authorization(recorded.authorizationUrl, recorded.challengeType)).status;
     } catch (error) {
       if (!(error instanceof OrderNotFoundError)) throw error;
       // A restarted attempt after a CA-side reset: the order it recorded is gone, so this step makes a new one.
       await forgetOrder(ports, step);
       return createOrder(ports, step);
     }
+    // Died between recording the order and publishing its challenge: published now.
+    if (authorizationStatus === 'pending') await publishChallenge(ports, step, recorded, domain, []);
+    return { ...recorded, authorizationStatus };
   }
   // A configuration the CA cannot serve fails here, before any token is taken.
   await ports.ca.checkConfiguration();
@@ -143,8 +154,10 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Ste
   try {
     const challengeType = state.domain?.database ? 'dns-01' : 'http-01';
     const { authorizationStatus, ...order } = await ports.ca.createOrder(input.hostname, { challengeType, ...(replaces && { replaces }) });
-    const outcome = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
-    await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+    const created = { type: 'OrderCreated', data: { attempt: input.attempt, ...order } } as const;
+    // Already authorized (a reused authorization): nothing to publish, the certificate comes next.
+    if (authorizationStatus === 'valid') await execute(ports, input, { type: 'RecordStepOutcomes', outcomes: [created] }, correlationId);
+    else await publishChallenge(ports, step, order, undefined, [created]);
     return { ...order, authorizationStatus };
   } catch (error) {
     if (!(error instanceof AcmeProblemError)) throw error;
@@ -162,6 +175,20 @@ export async function createOrder(ports: EventLog & Pick<Ports, 'ca'>, step: Ste
     }
     throw error;
   }
+}
+
+/** Publishes the order's challenge answer, then records it with what comes before it (`recordFirst`), in one append. */
+async function publishChallenge(
+  ports: EventLog & Pick<Ports, 'ca' | 'challenges' | 'dnsChallenges'>,
+  { input, correlationId }: Step,
+  { token, challengeType }: Order,
+  known: LoadedDomain | undefined,
+  recordFirst: StepOutcome[],
+): Promise<void> {
+  if (challengeType === 'dns-01') await ports.dnsChallenges.publish(input.hostname, await ports.ca.keyAuthorization(token, challengeType));
+  else await ports.challenges.publish(token, await ports.ca.keyAuthorization(token), new Date());
+  const published = { type: 'ChallengePublished', data: { attempt: input.attempt, token } } as const;
+  await execute(ports, input, { type: 'RecordStepOutcomes', outcomes: [...recordFirst, published] }, correlationId, known);
 }
 
 type CreateOrderOutput = { deferredUntil: string } | (Order & { authorizationStatus: string });
@@ -185,49 +212,53 @@ async function recordAccountInUse(ports: EventLog & Pick<Ports, 'ca'>, correlati
   return accountUrl;
 }
 
-/** PublishChallenge: the key authorization where the edge answers HTTP-01, or its digest in the platform's zone (DNS-01). */
-export async function publishChallenge(
-  ports: EventLog & Pick<Ports, 'ca' | 'challenges' | 'dnsChallenges'>,
-  { input, correlationId }: Step,
-) {
-  const { token, challengeType } = await loadOrder(ports, input);
-  if (challengeType === 'dns-01') await ports.dnsChallenges.publish(input.hostname, await ports.ca.keyAuthorization(token, challengeType));
-  else await ports.challenges.publish(token, await ports.ca.keyAuthorization(token), new Date());
-  const outcome = { type: 'ChallengePublished', data: { attempt: input.attempt, token } } as const;
-  await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
-  return { token };
-}
-
-/** SelfCheckChallenge: look at our own answer before the CA does: a failed CA validation costs budget, this costs nothing. */
-export async function selfCheckChallenge(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe'>, step: Step) {
-  const verdict = await selfCheck(ports, step.input.hostname, await loadOrder(ports, step.input));
+/**
+ * AskCaToValidate: our own look at the answer first (a failed CA validation costs budget,
+ * this costs nothing), then the CA is asked, and looks at the authorization a few times
+ * while it validates, sooner first: a CA that decides in a second needs no Wait state.
+ * Only a pending challenge may be asked; a retried step finds it processing or valid.
+ */
+export async function askCaToValidate(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe' | 'dnsChallenges'>, step: Step) {
+  const domain = await readDomain(ports, step.input);
+  const order = requireOrder(domain.state, step.input);
+  const verdict = await selfCheck(ports, step.input.hostname, order);
   if (!verdict.passed) {
     const { passed: _passed, ...failure } = verdict;
     return failStep(ports, step, failure);
   }
-  return { passed: true };
-}
-
-/** AskCaToValidate: only a pending challenge may be asked; a retried step finds it processing or valid, or races the CA's own update. */
-export async function askCaToValidate(ports: EventLog & Pick<Ports, 'ca'>, { input }: Step) {
-  const { authorizationUrl, challengeUrl, challengeType } = await loadOrder(ports, input);
+  const { authorizationUrl, challengeUrl, challengeType } = order;
   const challengeStatus = async () => (await ports.ca.authorization(authorizationUrl, challengeType)).challengeStatus;
-  if ((await challengeStatus()) !== 'pending') return { asked: false };
-  try {
-    await ports.ca.askToValidate(challengeUrl);
-  } catch (error) {
-    // The CA refuses to be asked twice: if the challenge moved on meanwhile, the earlier ask counted.
-    if (!(error instanceof AcmeProblemError) || (await challengeStatus()) === 'pending') throw error;
+  if ((await challengeStatus()) === 'pending') {
+    try {
+      await ports.ca.askToValidate(challengeUrl);
+    } catch (error) {
+      // The CA refuses to be asked twice: if the challenge moved on meanwhile, the earlier ask counted.
+      if (!(error instanceof AcmeProblemError) || (await challengeStatus()) === 'pending') throw error;
+    }
   }
-  return { asked: true };
+  let looked = { status: 'pending' };
+  for (const delay of validationLookDelays(ports.settings.validationLooks)) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    looked = await lookAtValidation(ports, step, domain);
+    if (looked.status !== 'pending' && looked.status !== 'processing') break;
+  }
+  return looked;
 }
 
-/** CheckValidation: one look at the authorization; the state machine waits and loops. */
+/** CheckValidation: one look at the authorization, after the state machine's Wait; it loops while the CA works. */
 export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe' | 'dnsChallenges'>, step: Step) {
-  const { input, correlationId } = step;
   // One read of the stream per poll: this step runs every couple of seconds while the CA works.
-  const state = await loadDomain(ports, input);
-  const order = requireOrder(state, input);
+  return lookAtValidation(ports, step, await readDomain(ports, step.input));
+}
+
+/** Where the CA's validation stands: valid is recorded, invalid is explained and recorded as the attempt's failure. */
+async function lookAtValidation(
+  ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe' | 'dnsChallenges'>,
+  step: Step,
+  domain: LoadedDomain,
+): Promise<{ status: string }> {
+  const { input, correlationId } = step;
+  const order = requireOrder(domain.state, input);
   const { authorizationUrl, challengeUrl, challengeType } = order;
   const { status, problem } = await ports.ca.authorization(authorizationUrl, challengeType);
   if (status === 'invalid') {
@@ -243,12 +274,12 @@ export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns'
     });
     return failStep(ports, step, classified, problem && { problem });
   }
-  const overdue = validationOverdue(input.hostname, status, state.attempt?.challengePublishedAt, new Date());
+  const overdue = validationOverdue(input.hostname, status, domain.state.attempt?.challengePublishedAt, new Date());
   if (overdue) return failStep(ports, step, overdue);
   if (status === 'valid') {
     await removeDnsAnswer(ports, input.hostname, order);
     const outcome = { type: 'ChallengeValidated', data: { attempt: input.attempt, challengeUrl } } as const;
-    await execute(ports, input, { type: 'RecordStepOutcome', outcome }, correlationId);
+    await execute(ports, input, { type: 'RecordStepOutcomes', outcomes: [outcome] }, correlationId, domain);
   }
   return { status };
 }
@@ -264,7 +295,8 @@ async function removeDnsAnswer(ports: Pick<Ports, 'ca' | 'dnsChallenges'>, hostn
  */
 export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'certificates' | 'databases'>, step: Step) {
   const { input, correlationId } = step;
-  const state = await loadDomain(ports, input);
+  let domain = await readDomain(ports, input);
+  const { state } = domain;
   if (state.removed) throw new DomainNotFoundError(`${input.hostname} was removed`);
   if (state.attempt?.stage === 'installed' && state.certificate) return state.certificate;
   const { orderUrl } = requireOrder(state, input);
@@ -275,18 +307,14 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
     // A renewal re-imported into the serving ARN: that one stays (it holds a certificate for the name either way).
     const serving = state.certificate?.certificateArn;
     const found = database ? [] : await ports.certificates.removeInstalledExcept(abandoned, serving);
-    await execute(
-      ports,
-      input,
-      { type: 'AbandonInstallation', attempt: input.attempt, installId: abandoned, removed: found },
-      correlationId,
-    );
+    const command = { type: 'AbandonInstallation', attempt: input.attempt, installId: abandoned, removed: found } as const;
+    domain = await execute(ports, input, command, correlationId, domain);
   }
   const issuance = await ports.ca.issue(orderUrl, input.hostname);
   const { certificate } = issuance;
   // Recorded before the import: a crash between import and record is found by this id and cleaned up by the next run.
   const installId = randomUUID();
-  await execute(ports, input, { type: 'StartInstalling', attempt: input.attempt, installId, certificate }, correlationId);
+  domain = await execute(ports, input, { type: 'StartInstalling', attempt: input.attempt, installId, certificate }, correlationId, domain);
   const installation = database
     ? await installOnDatabase(ports, step, database, state, issuance)
     : {
@@ -305,7 +333,7 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
       certificateArn,
       ...('chains' in installation && { chains: installation.chains }),
     };
-    await execute(ports, input, { type: 'RecordCertificate', ...recorded }, correlationId);
+    await execute(ports, input, { type: 'RecordCertificate', ...recorded }, correlationId, domain);
   } catch (error) {
     // Not recorded (removed, turned off or superseded meanwhile, or the log failed): what no event
     // points at must not stay installed. A renewal replaced the serving one in place, which stays

@@ -16,6 +16,7 @@ import type { RetryPolicy } from '../domain/certificate-decider.ts';
 import type { Figure } from '../domain/figures.ts';
 import { LETS_ENCRYPT_LIMITS, type Limits } from '../domain/rate-limits.ts';
 import { NOTIFY_AFTER_FAILING_MS } from '../domain/renewal.ts';
+import type { ValidationLooks } from '../domain/validation-deadline.ts';
 
 export interface Settings {
   retryPolicy: RetryPolicy;
@@ -37,6 +38,8 @@ export interface Settings {
   databaseRootCertPath: string;
   /** Where the platform's zone is not in the clients' resolver (this machine), connection URLs name the address too. */
   databaseHostAddress?: string;
+  /** The looks at the CA's validation right after asking for it. */
+  validationLooks: ValidationLooks;
 }
 
 /** Production's settings; each place it runs overrides what it must. */
@@ -54,6 +57,8 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'trustedRootsPem'> = {
   rateLimits: LETS_ENCRYPT_LIMITS,
   databaseHostSuffix: 'db.example.net',
   databaseRootCertPath: '/etc/ssl/certs/ca-certificates.crt',
+  // Let's Encrypt validates in a second or a few: looks at 0.5, 1.5, 3.5 and 7.5 s, then the Wait state's polls.
+  validationLooks: { firstMs: 500, budgetMs: 8000 },
 };
 
 /** Where use cases say what an operator should know; structured, never a secret. */

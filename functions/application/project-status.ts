@@ -1,7 +1,8 @@
 // The status projection: a domain's row is rebuilt from its whole stream, so late,
 // repeated or reordered stream records all end in the same row.
-import { appDueAt } from '../domain/app-decider.ts';
-import { evolve, initialState } from '../domain/certificate-decider.ts';
+import { appDueAt, appRow } from '../domain/app-decider.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { evolve, initialState, type DomainState } from '../domain/certificate-decider.ts';
 import { streamIds, type DomainEvent } from '../domain/events.ts';
 import { figuresOf } from '../domain/figures.ts';
 import { certificateStatus, sweepDueAt } from '../domain/status.ts';
@@ -12,13 +13,16 @@ export type ProjectionPorts = Pick<Ports, 'events' | 'statuses' | 'settings' | '
 
 /**
  * Rebuilds the row, then counts what the delivered versions add (at least once, like the
- * stream that delivers them), each from the state just before it.
+ * stream that delivers them), each from the state just before it. A batch that changes nothing
+ * people read or the sweep's index holds (progress inside a step) writes nothing.
  */
 export async function projectDomainStatus(ports: ProjectionPorts, ref: DomainRef, deliveredVersions: number[] = []): Promise<void> {
   const delivered = new Set(deliveredVersions);
   let state = initialState;
+  let before: DomainState | undefined;
   for (const event of await ports.events.read<DomainEvent>(streamIds.domain(ref.app, ref.hostname))) {
     if (delivered.has(event.version)) {
+      before ??= state;
       for (const { name, dimensions, value } of figuresOf(event, state)) {
         if (value === undefined) ports.measure.count(name, dimensions);
         else ports.measure.value(name, value, dimensions);
@@ -27,13 +31,19 @@ export async function projectDomainStatus(ports: ProjectionPorts, ref: DomainRef
     state = evolve(state, event);
   }
   const status = certificateStatus(state);
-  if (status) await ports.statuses.save(ref.app, status, state.version, sweepDueAt(state, ports.settings.retryPolicy));
-  else await ports.statuses.remove(ref.app, ref.hostname, state.version);
+  if (!status) return ports.statuses.remove(ref.app, ref.hostname, state.version);
+  if (before && isDeepStrictEqual(visible(before, ports), visible(state, ports))) return;
+  await ports.statuses.save(ref.app, status, state.version, sweepDueAt(state, ports.settings.retryPolicy));
 }
 
-/** The app's row: automation on or off, its upload notices, and when its next upload notice is due. */
+/** What a row shows and when the sweep looks, but not when it was last touched. */
+function visible(state: DomainState, ports: ProjectionPorts) {
+  return { ...certificateStatus(state), lastUpdated: undefined, dueAt: sweepDueAt(state, ports.settings.retryPolicy) };
+}
+
+/** The app's row: what its status shows (automation, domains, TLS policy, upload notices), and when its next upload notice is due. */
 export async function projectAppStatus(ports: ProjectionPorts, app: string): Promise<void> {
   const state = await loadApp(ports, app);
   if (state.deleted) await ports.statuses.removeApp(app, state.version);
-  else await ports.statuses.saveApp({ app, acmEnabled: state.acmEnabled, notices: state.notices }, state.version, appDueAt(state));
+  else await ports.statuses.saveApp(appRow(app, state), state.version, appDueAt(state));
 }

@@ -27,17 +27,20 @@ type Histories<K extends string> = Record<K, RecordedEvent<StreamEvent>[]>;
 /**
  * Reads every stream in `streams`, asks `decide` what to append to each, and appends it
  * all at once. Returns the histories it decided on and what it appended, per stream.
+ * `known`: histories the caller has just read or written, decided on without reading them
+ * again; a concurrent append since makes the append fail, and everything is read afresh.
  */
 export async function transact<K extends string>(
   log: Pick<EventLog, 'events'>,
   streams: Record<K, string>,
   decideAll: (histories: Histories<K>, now: Date) => Partial<Record<K, StreamEvent[]>>,
   correlationId: string,
+  known: Partial<Histories<K>> = {},
 ): Promise<{ histories: Histories<K>; appended: Histories<K> }> {
   const keys = Object.keys(streams) as K[];
   for (let conflicts = 0; ; conflicts++) {
     const histories = Object.fromEntries(
-      await Promise.all(keys.map(async (key) => [key, await log.events.read(streams[key])])),
+      await Promise.all(keys.map(async (key) => [key, (conflicts === 0 && known[key]) || (await log.events.read(streams[key]))])),
     ) as Histories<K>;
     const now = new Date();
     const decided = decideAll(histories, now);
@@ -60,29 +63,49 @@ export async function transact<K extends string>(
 export const domainHistory = (events: RecordedEvent<StreamEvent>[]) => events as RecordedEvent<DomainEvent>[];
 export const appHistory = (events: RecordedEvent<StreamEvent>[]) => events as RecordedEvent<AppEvent>[];
 
-export async function loadDomain(log: Pick<EventLog, 'events'>, { app, hostname }: DomainRef): Promise<DomainState> {
-  return fold(await log.events.read<DomainEvent>(streamIds.domain(app, hostname)));
+export async function loadDomain(log: Pick<EventLog, 'events'>, ref: DomainRef): Promise<DomainState> {
+  return (await readDomain(log, ref)).state;
+}
+
+/** A domain's stream as read, and its state: what a step decides on, and hands to `execute` so it is not read again. */
+export interface LoadedDomain {
+  history: RecordedEvent<DomainEvent>[];
+  state: DomainState;
+}
+
+export async function readDomain(log: Pick<EventLog, 'events'>, { app, hostname }: DomainRef): Promise<LoadedDomain> {
+  const history = await log.events.read<DomainEvent>(streamIds.domain(app, hostname));
+  return { history, state: fold(history) };
 }
 
 export async function loadApp(log: Pick<EventLog, 'events'>, app: string): Promise<AppState> {
   return foldApp(await log.events.read<AppEvent>(streamIds.app(app)));
 }
 
-/** Runs a command against one domain's stream. */
+/**
+ * Runs a command against one domain's stream; `known` is the stream as the caller just read
+ * it (or as the last `execute` left it), so it is not read again.
+ */
 export async function execute(
   log: EventLog,
   ref: DomainRef,
   command: DomainCommand,
   correlationId: string,
-): Promise<{ state: DomainState; appended: RecordedEvent<DomainEvent>[] }> {
+  known?: LoadedDomain,
+): Promise<LoadedDomain & { appended: RecordedEvent<DomainEvent>[] }> {
   const { histories, appended } = await transact(
     log,
     { domain: streamIds.domain(ref.app, ref.hostname) },
-    ({ domain }, now) => ({ domain: decide(command, fold(domainHistory(domain)), now, log.settings.retryPolicy) }),
+    ({ domain }, now) => ({
+      domain: decide(command, domain === known?.history ? known.state : fold(domainHistory(domain)), now, log.settings.retryPolicy),
+    }),
     correlationId,
+    known ? { domain: known.history } : {},
   );
   const events = domainHistory(appended.domain);
-  return { state: fold(events, fold(domainHistory(histories.domain))), appended: events };
+  const before = domainHistory(histories.domain);
+  const decidedOn = before === known?.history ? known.state : fold(before);
+  return { history: [...before, ...events], state: fold(events, decidedOn), appended: events };
 }
 
 /** The current try's ACME order; the steps after CreateOrder cannot run without it. */
@@ -90,8 +113,4 @@ export function requireOrder(state: DomainState, ref: DomainRef): Order {
   const order = state.attempt?.order;
   if (!order) throw new Error(`no order recorded for ${ref.hostname}: CreateOrder must run first`);
   return order;
-}
-
-export async function loadOrder(log: Pick<EventLog, 'events'>, ref: DomainRef): Promise<Order> {
-  return requireOrder(await loadDomain(log, ref), ref);
 }

@@ -131,6 +131,11 @@ export function appDueAt(state: AppState): string | undefined {
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
 }
 
+/** The app's own row in the status projection: what its status and operators' list show. */
+export function appRow(app: string, state: AppState) {
+  return { app, acmEnabled: state.acmEnabled, domains: state.domains, tlsPolicy: appTlsPolicy(state), notices: state.notices };
+}
+
 /** The app's TLS policy as it is published: on the API, on the app's status, to the edge. */
 export function appTlsPolicy(state: AppState): TlsPolicySetting {
   return tlsPolicySetting(state.tlsPolicy, state.tlsPolicyChanged?.at);

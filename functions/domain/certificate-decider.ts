@@ -175,7 +175,8 @@ export type DomainCommand =
   /** The sweep's retry of a deferred removal: gone now, or deferred again. */
   | { type: 'RecordCertificateRemoval'; certificateArn: string; deferred?: RemovalDeferral }
   | { type: 'RequestIssuance'; trigger: IssuanceTrigger }
-  | { type: 'RecordStepOutcome'; outcome: StepOutcome }
+  /** Progress in workflow order; a retried step finds what it recorded already and records the rest. */
+  | { type: 'RecordStepOutcomes'; outcomes: StepOutcome[] }
   | { type: 'RecordFailure'; failure: FailureReport }
   /** A database's certificate also says which root's chain it serves, of those offered. */
   | {
@@ -266,10 +267,8 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       if (certificate.servedRoot === command.root) return [];
       return [{ type: 'ServedRootChanged', data: { certificateArn: certificate.certificateArn, root: command.root } }];
     }
-    case 'RecordStepOutcome': {
-      const attempt = requireCurrentAttempt(state, command.outcome.data.attempt);
-      return alreadyRecorded(attempt, command.outcome.type) ? [] : [command.outcome];
-    }
+    case 'RecordStepOutcomes':
+      return command.outcomes.filter((outcome) => !alreadyRecorded(requireCurrentAttempt(state, outcome.data.attempt), outcome.type));
     case 'RecordFailure':
       return decideFailure(command.failure, state, now, policy);
     case 'RecordCertificate': {

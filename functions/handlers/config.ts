@@ -69,6 +69,10 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       rateLimits: rateLimits(env.RATE_LIMITS, defaults.rateLimits),
       databaseHostSuffix: env.DATABASE_HOST_SUFFIX ?? defaults.databaseHostSuffix,
       databaseRootCertPath: env.DATABASE_ROOT_CERT_PATH ?? defaults.databaseRootCertPath,
+      validationLooks: {
+        firstMs: number(env, 'VALIDATION_FIRST_LOOK_MS', defaults.validationLooks.firstMs),
+        budgetMs: number(env, 'VALIDATION_LOOKS_MS', defaults.validationLooks.budgetMs),
+      },
     },
   };
 }

@@ -391,6 +391,8 @@ function settingsEnvironment(settings: Settings): Record<string, string> {
     ),
     DATABASE_HOST_SUFFIX: settings.databaseHostSuffix,
     DATABASE_ROOT_CERT_PATH: settings.databaseRootCertPath,
+    VALIDATION_FIRST_LOOK_MS: String(settings.validationLooks.firstMs),
+    VALIDATION_LOOKS_MS: String(settings.validationLooks.budgetMs),
   };
 }
 

@@ -31,6 +31,7 @@ import { createPlatformCa, startPostgresCluster, type PlatformCa, type PostgresC
 import { localClientConfig, localPorts, type LocalPortsConfig } from './local-ports.ts';
 import { freePort, keptPort } from './ports.ts';
 import { startRouter, type Router } from './router.ts';
+import type { Profiler } from './profiler.ts';
 import { pollStream, type StreamConsumer, type StreamPoller } from './stream-poller.ts';
 import { synthesize } from './synthesized.ts';
 
@@ -68,6 +69,8 @@ export interface LocalCloudOptions {
   acmeProfile?: string;
   /** Where each handler comes from; the TypeScript source unless told otherwise (e.g. the bundles `cdk synth` deploys). */
   handlerLoader?: HandlerLoader;
+  /** Times the handlers' calls to DynamoDB, the CA, DNS and the stores (the bench's `--profile`). */
+  profiler?: Profiler;
 }
 
 export interface LocalCloud {
@@ -178,6 +181,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => workflows.stopAll());
     const notifications = new LocalNotifications(log);
     const certificates = new LocalCertificateStore(join(dataDir, 'certificates'));
+    let poller: StreamPoller | undefined;
     const portsConfig: LocalPortsConfig = {
       dynamodbEndpoint: dynamodb.endpoint,
       tables: { events: tableNames.Events!, status: tableNames.Status!, challenges: tableNames.Challenges! },
@@ -196,6 +200,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       notifications,
       apiTokenSecret,
       settings: localSettings(options.settings, pebbleRootsPem, rateLimits, pebbleRootFile),
+      ...(options.profiler && { profiler: options.profiler }),
+      // The projector follows the log at once, as Lambda's stream source does within milliseconds.
+      afterAppend: () => poller?.wake(),
     };
     const ports = localPorts(portsConfig);
     // A profile the CA does not offer is a configuration error: said now, not by a failed order later.
@@ -208,7 +215,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       { projector: PROJECTOR_HANDLER, sweeper: SWEEP_HANDLER, platform: PLATFORM_EVENTS_HANDLER },
       loadHandler,
     );
-    const poller = await startProjector(dynamodb, tableNames.Events!, projector as StreamConsumer);
+    poller = await startProjector(dynamodb, tableNames.Events!, projector as StreamConsumer);
     stops.push(() => poller.stop());
     const sweep = () => sweeper!(undefined);
     const sweepTimer = setInterval(
@@ -384,6 +391,8 @@ function localSettings(overrides: LocalCloudOptions['settings'], pebbleRootsPem:
     // Pebble's roots stand in for the system's public ones; the system resolver does not know the local zone.
     databaseRootCertPath: rootFile,
     databaseHostAddress: '127.0.0.1',
+    // Pebble validates in milliseconds here.
+    validationLooks: { firstMs: 10, budgetMs: 2000 },
   };
 }
 

@@ -16,6 +16,8 @@ const POLL_INTERVAL_MS = 50;
 export interface StreamPoller {
   /** Resolves once a pass over every shard found nothing left to deliver: the projection has caught up. */
   caughtUp(): Promise<void>;
+  /** Something was appended: look now rather than at the next poll. */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,19 @@ export function pollStream(client: DynamoDBStreamsClient, streamArn: string, con
     return delivered;
   }
   let waitingForIdle: Array<() => void> = [];
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+  /** The poll interval, cut short by `wake`; a wake during a pass makes the next pass start at once. */
+  const pause = () =>
+    woken
+      ? Promise.resolve((woken = false))
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_INTERVAL_MS);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        }).finally(() => (wakeUp = undefined));
 
   async function deliver(records: _Record[]): Promise<void> {
     // At least once, like Lambda: a failed batch is retried until it goes through.
@@ -74,12 +89,16 @@ export function pollStream(client: DynamoDBStreamsClient, streamArn: string, con
       } catch (error) {
         if (!stopped) console.error(`stream poll failed: ${String(error)}`);
       }
-      await sleep(POLL_INTERVAL_MS);
+      await pause();
     }
   })();
 
   return {
     caughtUp: () => new Promise((resolve) => waitingForIdle.push(resolve)),
+    wake: () => {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
     async stop() {
       stopped = true;
       await loop;

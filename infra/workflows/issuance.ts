@@ -10,8 +10,6 @@ import type { Construct } from 'constructs';
 export const ISSUANCE_STEPS = {
   CheckDns: 'functions/handlers/steps/check-dns.ts',
   CreateOrder: 'functions/handlers/steps/create-order.ts',
-  PublishChallenge: 'functions/handlers/steps/publish-challenge.ts',
-  SelfCheckChallenge: 'functions/handlers/steps/self-check-challenge.ts',
   AskCaToValidate: 'functions/handlers/steps/ask-ca-to-validate.ts',
   CheckValidation: 'functions/handlers/steps/check-validation.ts',
   FinalizeAndInstall: 'functions/handlers/steps/finalize-and-install.ts',
@@ -72,24 +70,22 @@ export function issuanceDefinition(scope: Construct, functions: Record<IssuanceS
   const waitForBudget = new sfn.Wait(scope, BUDGET_WAIT_STATE, { time: sfn.WaitTime.timestampPath('$.order.deferredUntil') }).next(
     createOrder,
   );
-  checkDns.next(createOrder).next(
-    new sfn.Choice(scope, 'BudgetAvailable?').when(sfn.Condition.isPresent('$.order.deferredUntil'), waitForBudget).otherwise(
-      new sfn.Choice(scope, 'AlreadyAuthorized?')
-        .when(sfn.Condition.stringEquals('$.order.authorizationStatus', 'valid'), finalizeAndInstall)
+  // AskCaToValidate looks a few times itself: a CA that decides within seconds needs no Wait state.
+  const validated = new sfn.Choice(scope, 'Validated?')
+    .when(sfn.Condition.stringEquals('$.validation.status', 'valid'), finalizeAndInstall)
+    .otherwise(waitForValidation);
+  waitForValidation.next(checkValidation).next(validated);
+  checkDns
+    .next(createOrder)
+    .next(
+      new sfn.Choice(scope, 'BudgetAvailable?')
+        .when(sfn.Condition.isPresent('$.order.deferredUntil'), waitForBudget)
         .otherwise(
-          withCatch(step('PublishChallenge', '$.challenge'))
-            .next(withCatch(step('SelfCheckChallenge', '$.selfCheck')))
-            .next(withCatch(step('AskCaToValidate', '$.asked')))
-            .next(waitForValidation)
-            .next(checkValidation)
-            .next(
-              new sfn.Choice(scope, 'Validated?')
-                .when(sfn.Condition.stringEquals('$.validation.status', 'valid'), finalizeAndInstall)
-                .otherwise(waitForValidation),
-            ),
+          new sfn.Choice(scope, 'AlreadyAuthorized?')
+            .when(sfn.Condition.stringEquals('$.order.authorizationStatus', 'valid'), finalizeAndInstall)
+            .otherwise(withCatch(step('AskCaToValidate', '$.validation')).next(validated)),
         ),
-    ),
-  );
+    );
 
   // Renewals found by one sweep start spread out, so the CA sees no burst.
   return new sfn.Choice(scope, 'StartLater?')

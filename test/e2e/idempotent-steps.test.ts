@@ -42,8 +42,6 @@ test('every step run twice appends once, orders once and installs once', async (
   await runTwice('CheckDns');
   const [firstOrder, secondOrder] = (await runTwice('CreateOrder')) as [{ orderUrl: string }, { orderUrl: string }];
   assert.equal(secondOrder.orderUrl, firstOrder.orderUrl, 'a second order was created');
-  await runTwice('PublishChallenge');
-  await runTwice('SelfCheckChallenge');
   await runTwice('AskCaToValidate');
   let validation = (await step('CheckValidation')) as { status: string };
   for (let polls = 0; validation.status !== 'valid' && polls < 50; polls++) {

@@ -156,10 +156,10 @@ test('every route but the challenge and the contract needs the token authorizer'
   assert.equal(open, 2);
 });
 
-test("databases' DNS-01: only PublishChallenge and CheckValidation change the platform's zone, and only _acme-challenge TXT records", () => {
+test("databases' DNS-01: only the steps that publish or remove the answer change the platform's zone, and only _acme-challenge TXT records", () => {
   const all = statements(databaseTemplate);
   const changes = all.filter(({ statement }) => actions(statement).some((action) => action.startsWith('route53:Change')));
-  assert.deepEqual(changes.map(({ holder }) => holder).sort(), ['StepCheckValidation', 'StepPublishChallenge']);
+  assert.deepEqual(changes.map(({ holder }) => holder).sort(), ['StepAskCaToValidate', 'StepCheckValidation', 'StepCreateOrder']);
   for (const { statement } of changes) {
     assert.deepEqual(actions(statement), ['route53:ChangeResourceRecordSets']);
     assert.match(arnText(statement.Resource), new RegExp(`^arn:\\$\\{AWS::Partition\\}:route53:::hostedzone/${DATABASE_ZONE_ID}$`));
@@ -169,7 +169,7 @@ test("databases' DNS-01: only PublishChallenge and CheckValidation change the pl
     ]);
   }
   const getChange = all.filter(({ statement }) => actions(statement).includes('route53:GetChange'));
-  assert.deepEqual(getChange.map(({ holder }) => holder).sort(), ['StepCheckValidation', 'StepPublishChallenge']);
+  assert.deepEqual(getChange.map(({ holder }) => holder).sort(), ['StepAskCaToValidate', 'StepCheckValidation', 'StepCreateOrder']);
   for (const { statement } of getChange) assert.match(arnText(statement.Resource), /:route53:::change\/\*$/);
   assert.ok(
     all.every(
@@ -180,7 +180,7 @@ test("databases' DNS-01: only PublishChallenge and CheckValidation change the pl
     ),
     'no other Route 53 action',
   );
-  for (const step of ['StepPublishChallenge', 'StepCheckValidation']) {
+  for (const step of ['StepCreateOrder', 'StepAskCaToValidate', 'StepCheckValidation']) {
     assert.equal(functionEnvironment(databaseTemplate, step).DATABASE_HOSTED_ZONE_ID, DATABASE_ZONE_ID);
     assert.equal(functionEnvironment(databaseTemplate, step).DATABASE_HOST_SUFFIX, DATABASE_HOST_SUFFIX);
   }
@@ -218,6 +218,10 @@ test("databases' secrets: FinalizeAndInstall, the databases API and PlatformEven
     );
     assert.equal(functionEnvironment(databaseTemplate, holder).DATABASE_SECRET_PREFIX, SECRET_PREFIX);
   }
+  assert.ok(
+    putsEvents.some((grant) => grant.holder === 'ApiAcm'),
+    'ApiAcm tells the edge of TLS policy changes on the bus',
+  );
 });
 
 test('DatabaseHostSecretRead lets a host role read only the secret tagged with its own app and database, and is an output', () => {

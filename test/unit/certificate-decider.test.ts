@@ -41,7 +41,7 @@ describe('requesting issuance', () => {
 describe('recording step outcomes', () => {
   test('records progress of the current attempt', () => {
     given(added, requested(1))
-      .when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } })
+      .when({ type: 'RecordStepOutcomes', outcomes: [{ type: 'DnsVerified', data: { attempt: 1, answers: [] } }] })
       .then({
         type: 'DnsVerified',
         data: { attempt: 1, answers: [] },
@@ -50,16 +50,16 @@ describe('recording step outcomes', () => {
 
   test('a retried step records nothing twice', () => {
     given(added, requested(1), dnsVerified(1), orderCreated(1))
-      .when({ type: 'RecordStepOutcome', outcome: { type: 'OrderCreated', data: { attempt: 1, ...order } } })
+      .when({ type: 'RecordStepOutcomes', outcomes: [{ type: 'OrderCreated', data: { attempt: 1, ...order } }] })
       .then();
     given(added, requested(1), dnsVerified(1), orderCreated(1))
-      .when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } })
+      .when({ type: 'RecordStepOutcomes', outcomes: [{ type: 'DnsVerified', data: { attempt: 1, answers: [] } }] })
       .then();
   });
 
   test('an outcome of an older attempt is stale', () => {
     given(added, requested(1), failed(1, true), requested(2))
-      .when({ type: 'RecordStepOutcome', outcome: { type: 'DnsVerified', data: { attempt: 1, answers: [] } } })
+      .when({ type: 'RecordStepOutcomes', outcomes: [{ type: 'DnsVerified', data: { attempt: 1, answers: [] } }] })
       .thenThrows('StaleAttemptError');
   });
 
@@ -206,7 +206,7 @@ describe('removal, automation off, and adding again', () => {
 
   test('a step of an attempt that ended without getting that far is stale', () => {
     given(added, requested(1), dnsVerified(1), { type: 'IssuanceCancelled', data: { attempt: 1, reason: 'acm-disabled' } })
-      .when({ type: 'RecordStepOutcome', outcome: { type: 'OrderCreated', data: { attempt: 1, ...order } } })
+      .when({ type: 'RecordStepOutcomes', outcomes: [{ type: 'OrderCreated', data: { attempt: 1, ...order } }] })
       .thenThrows('StaleAttemptError');
   });
 

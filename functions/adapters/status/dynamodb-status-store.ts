@@ -17,11 +17,11 @@ import type { AppRow, DueRef, StatusStore } from './status-store.ts';
 export const DUE_INDEX = 'Due';
 /** Enough partitions that a million rows never crowd one; each is queried page by page. */
 const DUE_SHARDS = 16;
-/**
- * The apps' own rows share one partition, keyed by app name: a page of it is the app list.
- * Not a name an app can have on the platform (names are DNS labels).
- */
-const APPS_PARTITION = '#apps';
+/** Operators' list of apps (the stack defines it): the apps' own rows, by name. */
+export const APPS_INDEX = 'Apps';
+const LISTED_IN_APPS = 'apps';
+/** An app's own row sits in its partition beside its domains' rows, under a name no hostname can have. */
+const APP_ROW = '#app';
 
 export class DynamoDbStatusStore implements StatusStore {
   constructor(
@@ -38,20 +38,20 @@ export class DynamoDbStatusStore implements StatusStore {
   }
 
   saveApp({ app, ...row }: AppRow, version: number, dueAt?: string): Promise<void> {
-    return this.put(APPS_PARTITION, app, row, version, dueAt);
+    return this.put(app, APP_ROW, { ...row, listedIn: LISTED_IN_APPS }, version, dueAt);
   }
 
   removeApp(app: string, version: number): Promise<void> {
-    return this.delete(APPS_PARTITION, app, version);
+    return this.delete(app, APP_ROW, version);
   }
 
   async *listApps(): AsyncIterable<AppRow[]> {
-    for await (const items of this.pages({
-      KeyConditionExpression: 'app = :app',
-      ExpressionAttributeValues: { ':app': { S: APPS_PARTITION } },
-    })) {
-      yield items.map(({ hostname, acmEnabled, notices }) => ({ app: hostname, acmEnabled, notices }) as AppRow);
-    }
+    const query = {
+      IndexName: APPS_INDEX,
+      KeyConditionExpression: 'listedIn = :apps',
+      ExpressionAttributeValues: { ':apps': { S: LISTED_IN_APPS } },
+    };
+    for await (const items of this.pages(query)) yield items.map(appRow);
   }
 
   private async put(app: string, hostname: string, row: object, version: number, dueAt: string | undefined): Promise<void> {
@@ -85,7 +85,8 @@ export class DynamoDbStatusStore implements StatusStore {
     }
   }
 
-  async listApp(app: string): Promise<StatusRow[]> {
+  /** One Query of the app's partition: its own row and every domain's and database's. */
+  async readApp(app: string): Promise<{ app?: AppRow; rows: StatusRow[] }> {
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -93,11 +94,16 @@ export class DynamoDbStatusStore implements StatusStore {
         ExpressionAttributeValues: { ':app': { S: app } },
       }),
     );
-    return Items.map((item) => {
-      // The sweep's own bookkeeping is not part of what people read.
-      const { app: _app, version: _version, dueAt: _dueAt, dueShard: _dueShard, ...status } = unmarshall(item);
-      return status as StatusRow;
-    });
+    const items = Items.map((item) => unmarshall(item));
+    const own = items.find((item) => item.hostname === APP_ROW);
+    const rows = items
+      .filter((item) => item !== own)
+      .map((item) => {
+        // The sweep's own bookkeeping is not part of what people read.
+        const { app: _app, version: _version, dueAt: _dueAt, dueShard: _dueShard, ...status } = item;
+        return status as StatusRow;
+      });
+    return { ...(own && { app: appRow(own) }), rows };
   }
 
   async *due(now: Date): AsyncIterable<DueRef[]> {
@@ -108,9 +114,7 @@ export class DynamoDbStatusStore implements StatusStore {
         ExpressionAttributeValues: { ':shard': { S: `due#${shard}` }, ':now': { S: now.toISOString() } },
       };
       for await (const items of this.pages(query)) {
-        yield items.map(({ app, hostname }): DueRef =>
-          app === APPS_PARTITION ? { kind: 'app', app: hostname } : { kind: 'domain', app, hostname },
-        );
+        yield items.map(({ app, hostname }): DueRef => (hostname === APP_ROW ? { kind: 'app', app } : { kind: 'domain', app, hostname }));
       }
     }
   }
@@ -125,6 +129,10 @@ export class DynamoDbStatusStore implements StatusStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
+}
+
+function appRow({ app, acmEnabled, domains = [], tlsPolicy, notices = [] }: Record<string, any>): AppRow {
+  return { app, acmEnabled, domains, tlsPolicy, notices };
 }
 
 function dueShardOf(app: string, hostname: string): string {

@@ -1,10 +1,13 @@
 import type { SentNotice } from '../../domain/notices.ts';
+import type { TlsPolicySetting } from '../../domain/tls-policy.ts';
 import type { StatusRow } from '../../domain/status.ts';
 
-/** An app as operators list it: automation on or off, and what its owners were told about their uploads. */
+/** An app's own row: automation on or off, its custom domains, and what its owners were told about their uploads. */
 export interface AppRow {
   app: string;
   acmEnabled: boolean;
+  domains: string[];
+  tlsPolicy: TlsPolicySetting;
   notices: SentNotice[];
 }
 
@@ -20,7 +23,8 @@ export interface StatusStore {
   save(app: string, status: StatusRow, version: number, dueAt?: string): Promise<void>;
   /** Removes the row of a domain that is gone, unless a newer version was written since. */
   remove(app: string, hostname: string, version: number): Promise<void>;
-  listApp(app: string): Promise<StatusRow[]>;
+  /** The app's own row (undefined before its first projection) and its domains' and databases' rows: one read. */
+  readApp(app: string): Promise<{ app?: AppRow; rows: StatusRow[] }>;
   /** The app's own row, written and removed like a domain's. */
   saveApp(row: AppRow, version: number, dueAt?: string): Promise<void>;
   removeApp(app: string, version: number): Promise<void>;

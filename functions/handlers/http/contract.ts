@@ -30,11 +30,6 @@ const Notice = z.object({
   expiresAt: Timestamp.optional(),
   certificateName: z.string().optional().meta({ description: "An uploaded certificate's name" }),
 }) satisfies z.ZodType<SentNotice>;
-const AppSummary = z.object({
-  app: z.string(),
-  acmEnabled: z.boolean(),
-  notices: z.array(Notice).meta({ description: "What the app's owners were told about their uploaded certificates" }),
-}) satisfies z.ZodType<AppRow>;
 
 /** What a domain's status and a database certificate's share. */
 const CertificateProgress = z.object({
@@ -113,6 +108,13 @@ const TlsPolicy = z.object({
   warning: z.string().optional().meta({ description: 'Only for legacy: what it lets in' }),
   changedAt: Timestamp.optional().meta({ description: 'Absent while the app has the default it started with' }),
 }) satisfies z.ZodType<TlsPolicySetting>;
+const AppSummary = z.object({
+  app: z.string(),
+  acmEnabled: z.boolean(),
+  domains: z.array(z.string()),
+  tlsPolicy: TlsPolicy,
+  notices: z.array(Notice).meta({ description: "What the app's owners were told about their uploaded certificates" }),
+}) satisfies z.ZodType<AppRow>;
 const TimelineEvent = z.object({ version: z.number().int(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
