@@ -55,7 +55,7 @@ export async function measureBundles(): Promise<BundlesResult> {
   };
 }
 
-export function printBundles({ rows, largestKb, slowestColdMs, sdkBundled }: BundlesResult): void {
+export function printBundles({ rows, sdkBundled }: BundlesResult): void {
   const width = Math.max(...rows.map(({ name }) => name.length));
   console.log(`${'function'.padEnd(width)}  ${'KB'.padStart(6)}  ${'cold ms'.padStart(7)}  largest parts (KB)`);
   for (const { name, kb, coldMs, parts } of rows) {
@@ -66,7 +66,6 @@ export function printBundles({ rows, largestKb, slowestColdMs, sdkBundled }: Bun
     `bundles: minified index.mjs from cdk synth, the AWS SDK ${sdkBundled ? 'bundled (bundleAwsSDK: true)' : 'left external (the runtime’s)'}; ` +
       `cold = import in a fresh node ${process.version} process, median of ${RUNS}; load average ${loadavg()[0]!.toFixed(1)} on this machine`,
   );
-  console.log(`bench bundles: largest_kb=${Math.round(largestKb)} slowest_cold_ms=${Math.round(slowestColdMs)}`);
 }
 
 /**

@@ -66,6 +66,8 @@ export interface Attempt {
   closed: boolean;
   /** Executions the reconciler started again for this attempt. */
   restarts: number;
+  /** When it was requested. */
+  openedAt?: string;
   /** An install began under this id and was not recorded yet. */
   installing?: string;
   lastEventType: DomainEvent['type'];
@@ -508,6 +510,7 @@ export function evolve(state: DomainState, event: DomainEvent & { at?: string })
           failures: 0,
           restarts: 0,
           lastEventType: event.type,
+          ...(event.at && { openedAt: event.at }),
           ...(event.data.replaces && { replaces: event.data.replaces }),
         },
       };

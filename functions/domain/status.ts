@@ -127,7 +127,9 @@ export function sweepDueAt(state: DomainState, policy: Pick<RetryPolicy, 'notify
   if (expiryNoticeAt)
     times.push(Math.max(Date.parse(expiryNoticeAt), Date.parse(renewalLateAt(certificate.renewsAt, certificate.notAfter))));
   if (state.failingSince && !state.failureNotified) times.push(Date.parse(state.failingSince) + policy.notifyAfterMs);
-  // An open attempt is always due: the reconciler checks that an execution still runs it.
-  if (attempt && !attempt.closed && state.updatedAt) times.push(Date.parse(state.updatedAt));
+  // An open attempt is always due: the reconciler checks that an execution still runs it. From when it
+  // opened, not its latest event, so the row's due time does not move (and need not be written) at each step.
+  const openSince = attempt?.openedAt ?? state.updatedAt;
+  if (attempt && !attempt.closed && openSince) times.push(Date.parse(openSince));
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
 }
