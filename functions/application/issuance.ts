@@ -141,7 +141,7 @@ export async function createOrder(
   const accountUrl = await recordAccountInUse(ports, correlationId);
   const replaces = state.attempt?.replaces;
   const request: OrderRequest = { accountUrl, names: [input.hostname], kind: orderKind(state, Date.now()), app: input.app };
-  const budget = await takeOrderBudget(ports, input, input.attempt, request, correlationId);
+  const budget = await takeOrderBudget(ports, input, input.attempt, request, correlationId, domain.history);
   if (!budget.allowed) {
     const until = new Date(budget.refillsAt).toISOString();
     const { message } = orderDeferred(ports.settings.rateLimits, input.hostname, budget.bucket, until);

@@ -6,7 +6,7 @@
 // flight never overshoot; one that fails keeps them spent until they refill.
 import { accountInUse } from '../domain/ca-account.ts';
 import { decide, fold } from '../domain/certificate-decider.ts';
-import { streamIds, type BucketEvent, type DomainEvent } from '../domain/events.ts';
+import { streamIds, type BucketEvent, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
 import {
   bucketId,
   bucketNamedBy,
@@ -34,11 +34,13 @@ export async function takeOrderBudget(
   attempt: number,
   request: OrderRequest,
   correlationId: string,
+  /** The domain's stream as the step just read it: not read again unless an append conflicts. */
+  known?: RecordedEvent<DomainEvent>[],
 ): Promise<OrderDecision> {
   const { spend: spending, check } = bucketsForOrder(request);
   const domainStream = streamIds.domain(ref.app, ref.hostname);
   for (let conflicts = 0; ; conflicts++) {
-    const history = await ports.events.read<DomainEvent>(domainStream);
+    const history = (conflicts === 0 && known) || (await ports.events.read<DomainEvent>(domainStream));
     const taken = decide({ type: 'TakeOrderBudget', attempt, kind: request.kind }, fold(history), new Date(), ports.settings.retryPolicy);
     // Taken by an earlier run of this step: the order goes out on those tokens.
     if (taken.length === 0) return { allowed: true, spent: [] };

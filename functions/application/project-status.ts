@@ -3,7 +3,7 @@
 import { appDueAt, appRow } from '../domain/app-decider.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { evolve, initialState, type DomainState } from '../domain/certificate-decider.ts';
-import { streamIds, type DomainEvent } from '../domain/events.ts';
+import { streamIds, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
 import { figuresOf } from '../domain/figures.ts';
 import { certificateStatus, sweepDueAt } from '../domain/status.ts';
 import type { Ports } from './ports.ts';
@@ -12,16 +12,45 @@ import { loadApp, type DomainRef } from './streams.ts';
 export type ProjectionPorts = Pick<Ports, 'events' | 'statuses' | 'settings' | 'measure'>;
 
 /**
- * Rebuilds the row, then counts what the delivered versions add (at least once, like the
+ * The states the projector last built, by stream, the most recent kept: a batch that carries
+ * on from one is folded onto it without reading the stream again. One per container.
+ */
+export class ProjectedStates {
+  private readonly states = new Map<string, DomainState>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  get(streamId: string): DomainState | undefined {
+    return this.states.get(streamId);
+  }
+
+  set(streamId: string, state: DomainState): void {
+    this.states.delete(streamId);
+    this.states.set(streamId, state);
+    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);
+  }
+}
+
+/**
+ * Rebuilds the row, then counts what the delivered events add (at least once, like the
  * stream that delivers them), each from the state just before it. A batch that changes nothing
  * people read or the sweep's index holds (progress inside a step) writes nothing.
  */
-export async function projectDomainStatus(ports: ProjectionPorts, ref: DomainRef, deliveredVersions: number[] = []): Promise<void> {
-  const delivered = new Set(deliveredVersions);
-  let state = initialState;
+export async function projectDomainStatus(
+  ports: ProjectionPorts,
+  ref: DomainRef,
+  delivered: RecordedEvent<DomainEvent>[] = [],
+  known?: ProjectedStates,
+): Promise<void> {
+  const streamId = streamIds.domain(ref.app, ref.hostname);
+  const versions = new Set(delivered.map((event) => event.version));
+  const cached = known?.get(streamId);
+  // In order and right after what was last built (Lambda's stream delivers a shard in order): no read.
+  const carriesOn = cached && delivered.every((event, index) => event.version === cached.version + index + 1);
+  let state = carriesOn ? cached : initialState;
   let before: DomainState | undefined;
-  for (const event of await ports.events.read<DomainEvent>(streamIds.domain(ref.app, ref.hostname))) {
-    if (delivered.has(event.version)) {
+  for (const event of carriesOn ? delivered : await ports.events.read<DomainEvent>(streamId)) {
+    if (versions.has(event.version)) {
       before ??= state;
       for (const { name, dimensions, value } of figuresOf(event, state)) {
         if (value === undefined) ports.measure.count(name, dimensions);
@@ -30,6 +59,7 @@ export async function projectDomainStatus(ports: ProjectionPorts, ref: DomainRef
     }
     state = evolve(state, event);
   }
+  known?.set(streamId, state);
   const status = certificateStatus(state);
   if (!status) return ports.statuses.remove(ref.app, ref.hostname, state.version);
   if (before && isDeepStrictEqual(visible(before, ports), visible(state, ports))) return;

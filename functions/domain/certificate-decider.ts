@@ -371,6 +371,9 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       if (!certificate || state.removed || !state.domain) return [];
       const { certificateArn, notAfter: expiresAt, expiryNotices, renewsAt } = certificate;
       if (now.getTime() < Date.parse(renewalLateAt(renewsAt, expiresAt))) return [];
+      // A renewal under way that has neither failed nor waits for the CA's budget is renewing.
+      const attempt = state.attempt;
+      if (attempt && !attempt.closed && !attempt.failure && !attempt.deferral) return [];
       const due = expiryNoticeDue(expiresAt, expiryNotices, MANAGED_EXPIRY_THRESHOLDS_DAYS, now);
       if (!due) return [];
       const streamId = streamIds.domain(state.domain.app, state.domain.hostname);

@@ -86,6 +86,20 @@ describe('a managed certificate close to expiry, as the decider sees it', () => 
     assert.equal(sweepDueAt(fold(shortLived), policy), new Date(notBefore + 3 * DAY).toISOString(), 'the renewal comes first');
   });
 
+  test('a late renewal under way is renewing until it fails or waits for budget', () => {
+    const renewing = [...serving, requested(2, 'renewal')];
+    given(...renewing)
+      .when({ type: 'NotifyIfExpiring' }, daysBefore(14))
+      .then();
+    given(...renewing, { type: 'IssuanceFailed', data: { attempt: 2, reason: 'NXDOMAIN', message: 'm', retryable: true, final: false } })
+      .when({ type: 'NotifyIfExpiring' }, daysBefore(14))
+      .then(sent(14));
+    const deferral = { attempt: 2, until: certificate.notAfter, limit: 'newOrdersPerAccount', bucket: 'b', message: 'm' } as const;
+    given(...renewing, { type: 'OrderDeferred', data: deferral })
+      .when({ type: 'NotifyIfExpiring' }, daysBefore(14))
+      .then(sent(14));
+  });
+
   test('a renewed certificate starts its own thresholds; a removed domain is told nothing', () => {
     const renewed = [
       ...serving,

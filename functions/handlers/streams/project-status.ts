@@ -5,16 +5,16 @@ import middy from '@middy/core';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { projectAppStatus, projectDomainStatus, type ProjectionPorts } from '../../application/project-status.ts';
-import { streamIds, type RecordedEvent, type StreamEvent } from '../../domain/events.ts';
+import { projectAppStatus, projectDomainStatus, ProjectedStates, type ProjectionPorts } from '../../application/project-status.ts';
+import { streamIds, type DomainEvent, type RecordedEvent, type StreamEvent } from '../../domain/events.ts';
 import type { Ports } from '../../application/ports.ts';
 import { observed } from '../observability.ts';
 import { awsHandler, events, log, measure, settings, statuses } from '../wire.ts';
 
-export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>) =>
+export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>, known = new ProjectedStates()) =>
   observed(
     middy(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-      const byStream = new Map<string, { firstRecord: string; versions: number[] }>();
+      const byStream = new Map<string, { firstRecord: string; events: RecordedEvent<StreamEvent>[] }>();
       let oldest = Infinity;
       for (const record of event.Records) {
         const image = record.dynamodb?.NewImage;
@@ -22,18 +22,18 @@ export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>) =>
         const recorded = unmarshall(image as Record<string, AttributeValue>) as RecordedEvent<StreamEvent>;
         oldest = Math.min(oldest, Date.parse(recorded.at));
         if (!streamIds.domainOf(recorded.streamId) && !streamIds.appOf(recorded.streamId)) continue;
-        const delivered = byStream.get(recorded.streamId) ?? { firstRecord: record.dynamodb?.SequenceNumber ?? '', versions: [] };
-        delivered.versions.push(recorded.version);
+        const delivered = byStream.get(recorded.streamId) ?? { firstRecord: record.dynamodb?.SequenceNumber ?? '', events: [] };
+        delivered.events.push(recorded);
         byStream.set(recorded.streamId, delivered);
       }
       // How far behind the log the statuses are: the oldest record's age as it reaches us.
       if (Number.isFinite(oldest)) ports.measure.value('ProjectorLag', Date.now() - oldest);
       const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
       await Promise.all(
-        [...byStream].map(async ([streamId, { firstRecord: sequenceNumber, versions }]) => {
+        [...byStream].map(async ([streamId, { firstRecord: sequenceNumber, events: delivered }]) => {
           try {
             const domain = streamIds.domainOf(streamId);
-            if (domain) await projectDomainStatus(ports, domain, versions);
+            if (domain) await projectDomainStatus(ports, domain, delivered as RecordedEvent<DomainEvent>[], known);
             else await projectAppStatus(ports, streamIds.appOf(streamId)!);
           } catch (error) {
             ports.log.warn('projection failed; the record is handed back for a retry', { streamId, error: String(error) });
