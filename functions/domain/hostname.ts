@@ -1,10 +1,11 @@
 // Which names a custom domain may have. Checked when the domain is added and on every
 // path that names one: a name refused here changes nothing. Pure: UTS #46 (tr46) turns
-// internationalized names into punycode, and the Public Suffix List ships inside tldts.
+// internationalized names into punycode, and the Public Suffix List ships inside tldts
+// (registered-domain.ts).
 // No URL parsing: a URL parser would quietly drop a path, decode %xx and read 127.1 as an IP.
 import { isIP } from 'node:net';
-import { parse } from 'tldts';
 import { toASCII } from 'tr46';
+import { isPublicSuffix } from './registered-domain.ts';
 
 export type HostnameCheck = { valid: true; hostname: string } | { valid: false; rule: string };
 
@@ -34,8 +35,7 @@ export function checkHostname(input: string): HostnameCheck {
   if (bad !== undefined) {
     return { valid: false, rule: `label "${bad}" must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen` };
   }
-  const { publicSuffix } = parse(hostname, { allowPrivateDomains: true });
-  if (publicSuffix === hostname) {
+  if (isPublicSuffix(hostname)) {
     return { valid: false, rule: `${hostname} is a public suffix: add a name you own under it, like example.${hostname}` };
   }
   return { valid: true, hostname };

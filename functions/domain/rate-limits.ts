@@ -1,8 +1,11 @@
 // Let's Encrypt's rate limits as token buckets, with the arithmetic Boulder uses (GCRA:
 // a bucket is one instant, its theoretical arrival time). Pure: the ledger keeps the
 // instants, this decides whether an order may go out now and, if not, exactly when.
-import { getDomain } from 'tldts';
 import { failure, type Failure } from './failure-reasons.ts';
+import { registeredDomainOf } from './registered-domain.ts';
+
+/** The ledger names registered-domain buckets by it; tldts stays in registered-domain.ts, out of what imports only limits. */
+export { registeredDomainOf };
 
 export type LimitName =
   | 'newOrdersPerAccount'
@@ -114,11 +117,6 @@ export function exactSetBucket(names: readonly string[]): Bucket {
 
 export function failedAuthorizationsBucket(accountUrl: string, name: string): Bucket {
   return { limit: 'failedAuthorizationsPerIdentifier', key: `${accountUrl} ${name}` };
-}
-
-/** The registered domain by the Public Suffix List (private suffixes included, as the CA counts them). */
-export function registeredDomainOf(name: string): string {
-  return getDomain(name, { allowPrivateDomains: true }) ?? name;
 }
 
 export function exactSetKey(names: readonly string[]): string {
