@@ -2,23 +2,27 @@
 // handled once and in any order (see the use case).
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import type { DatabasePorts } from '../../application/databases.ts';
 import { handlePlatformEvent, type PlatformEventOutcome } from '../../application/platform-events.ts';
 import type { Ports } from '../../application/ports.ts';
 import { observed } from '../observability.ts';
 import { awsHandler, events, settings, workflows, certificates, databases, log } from '../wire.ts';
 
+// A dropped event's reason is zod's English message (mini registers no locale itself; see http/contract.ts).
+z.config(en());
+
 /** The `detail` of the platform's events (documented in README). */
 export const PlatformEventDetail = z.object({
-  eventId: z.string().min(1),
-  app: z.string().min(1),
-  hostname: z.string().optional(),
-  dnsTarget: z.string().optional(),
-  database: z.string().optional(),
-  port: z.number().int().min(1).max(65535).optional(),
+  eventId: z.string().check(z.minLength(1)),
+  app: z.string().check(z.minLength(1)),
+  hostname: z.optional(z.string()),
+  dnsTarget: z.optional(z.string()),
+  database: z.optional(z.string()),
+  port: z.optional(z.number().check(z.int(), z.gte(1), z.lte(65535))),
   /** When it happened, to the millisecond; EventBridge's own `time` (seconds) otherwise. */
-  occurredAt: z.iso.datetime().optional(),
+  occurredAt: z.optional(z.iso.datetime()),
 });
 
 export const createHandler = (ports: DatabasePorts & Pick<Ports, 'log'>) =>

@@ -2,7 +2,7 @@
 // schemas, the token's app scope checked, errors as {error: {code, message}}.
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { appNotFound, ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import { mayActOn } from '../../domain/tokens.ts';
 import { logger, observed } from '../observability.ts';
@@ -68,7 +68,7 @@ function checkScope(event: APIGatewayProxyEvent, app: string, operatorOnly: bool
   if (app && !mayActOn({ apps }, app)) throw appNotFound(app);
 }
 
-function parseBody(event: APIGatewayProxyEvent, schema: z.ZodType): unknown {
+function parseBody(event: APIGatewayProxyEvent, schema: z.ZodMiniType): unknown {
   let body: unknown;
   try {
     body = JSON.parse(event.body ?? '');

@@ -1,7 +1,11 @@
 // The HTTP API's contract (../shared/API.md) in one place: routes, request schemas
 // that validate input, response schemas, and from these the OpenAPI document.
 // API Gateway and the local cloud are built from the same table.
-import { z } from 'zod';
+// Written with zod/mini, zod's functional API, so that a bundle carries only the schema kinds and checks it uses
+// (classic's one `z` object put 444 KB in every API Lambda); metadata goes in the global registry, which
+// toJSONSchema reads as classic's .meta() did.
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { FAILURE_REASONS, REASONS } from '../../domain/failure-reasons.ts';
 import { STATUS_WORDS, type DomainStatus as DomainStatusFields } from '../../domain/status.ts';
 import { DISABLE_WARNING, ROTATION_GUIDANCE } from '../../domain/database.ts';
@@ -11,62 +15,80 @@ import { TLS_POLICIES, TLS_POLICY_NAMES, TLS_POLICY_RULE, TLS_PROTOCOLS, type Tl
 import type { AppRow } from '../../adapters/status/status-store.ts';
 import type { LimitsReport } from '../../application/ledger.ts';
 
-const Timestamp = z.string().meta({ format: 'date-time' });
+// The 400s quote zod's English messages, and mini sets no locale itself. `en` is imported by name: `z.locales.en`
+// would bundle every locale.
+z.config(en());
 
-export const AddDomainBody = z.object({ hostname: z.string().min(1).max(253).meta({ example: 'www.example.com' }) });
-export const UploadCertificateBody = z.object({
-  certificateChain: z.string().min(1).meta({ description: 'PEM: the certificate first, then intermediates' }),
-  privateKey: z.string().min(1).meta({ description: 'PEM; accepted, stored encrypted or in ACM, never returned' }),
+const Timestamp = z.string().register(z.globalRegistry, { format: 'date-time' });
+const Integer = () => z.number().check(z.int());
+
+export const AddDomainBody = z.object({
+  hostname: z.string().check(z.minLength(1), z.maxLength(253)).register(z.globalRegistry, { example: 'www.example.com' }),
 });
-export const ReplaceCertificateBody = UploadCertificateBody.partial({ privateKey: true });
+export const UploadCertificateBody = z.object({
+  certificateChain: z
+    .string()
+    .check(z.minLength(1))
+    .register(z.globalRegistry, { description: 'PEM: the certificate first, then intermediates' }),
+  privateKey: z
+    .string()
+    .check(z.minLength(1))
+    .register(z.globalRegistry, { description: 'PEM; accepted, stored encrypted or in ACM, never returned' }),
+});
+export const ReplaceCertificateBody = z.partial(UploadCertificateBody, { privateKey: true });
 
 /** A notice sent to owners (also an EventBridge event of the same type and notificationId). */
 const Notice = z.object({
   notificationId: z.string(),
   type: z.enum(['CertificateIssuanceFailing', 'CertificateExpiring']),
   sentAt: Timestamp,
-  threshold: z.number().int().optional().meta({ description: 'Expiry notices: the threshold crossed, in days' }),
-  daysLeft: z.number().int().optional(),
-  expiresAt: Timestamp.optional(),
-  certificateName: z.string().optional().meta({ description: "An uploaded certificate's name" }),
-}) satisfies z.ZodType<SentNotice>;
+  threshold: z.optional(Integer()).register(z.globalRegistry, { description: 'Expiry notices: the threshold crossed, in days' }),
+  daysLeft: z.optional(Integer()),
+  expiresAt: z.optional(Timestamp),
+  certificateName: z.optional(z.string()).register(z.globalRegistry, { description: "An uploaded certificate's name" }),
+}) satisfies z.ZodMiniType<SentNotice>;
 
 /** What a domain's status and a database certificate's share. */
 const CertificateProgress = z.object({
   hostname: z.string(),
-  reason: z
-    .enum(FAILURE_REASONS)
-    .optional()
-    .meta({ description: FAILURE_REASONS.map((code) => `${code}: ${REASONS[code].meaning}.`).join(' ') }),
-  rateLimitPredicted: z.boolean().optional(),
-  message: z.string().optional(),
+  reason: z.optional(z.enum(FAILURE_REASONS)).register(z.globalRegistry, {
+    description: FAILURE_REASONS.map((code) => `${code}: ${REASONS[code].meaning}.`).join(' '),
+  }),
+  rateLimitPredicted: z.optional(z.boolean()),
+  message: z.optional(z.string()),
   lastUpdated: Timestamp,
-  expiresAt: Timestamp.optional(),
-  rateLimitedUntil: Timestamp.optional(),
-  renewsAt: Timestamp.optional(),
-  failingSince: Timestamp.optional(),
-  notices: z.array(Notice).optional().meta({ description: 'What owners were told (failing for days, expiring), latest last' }),
+  expiresAt: z.optional(Timestamp),
+  rateLimitedUntil: z.optional(Timestamp),
+  renewsAt: z.optional(Timestamp),
+  failingSince: z.optional(Timestamp),
+  notices: z
+    .optional(z.array(Notice))
+    .register(z.globalRegistry, { description: 'What owners were told (failing for days, expiring), latest last' }),
 });
-const DomainStatus = CertificateProgress.extend({
+const DomainStatus = z.extend(CertificateProgress, {
   status: z.enum(STATUS_WORDS),
   dnsTarget: z.string(),
-}) satisfies z.ZodType<DomainStatusFields>;
+}) satisfies z.ZodMiniType<DomainStatusFields>;
 export const DATABASE_STATUS_WORDS = [...STATUS_WORDS, 'Disabled'] as const;
-const DatabaseCertificateStatus = CertificateProgress.extend({
+const DatabaseCertificateStatus = z.extend(CertificateProgress, {
   database: z.string(),
-  port: z.number().int(),
+  port: Integer(),
   enabled: z.boolean(),
   status: z.enum(DATABASE_STATUS_WORDS),
-  connectionUrl: z.string().meta({ description: "sslmode=verify-full against the public roots; credentials are the platform's" }),
-  previousConnectionUrl: z.string().meta({ description: 'The sslmode=require URL, which stays valid' }),
-  servedRoot: z.string().optional().meta({ description: 'The root whose chain the database serves' }),
-  availableRoots: z.array(z.string()).meta({ description: 'Every root the CA offered a chain to' }),
+  connectionUrl: z
+    .string()
+    .register(z.globalRegistry, { description: "sslmode=verify-full against the public roots; credentials are the platform's" }),
+  previousConnectionUrl: z.string().register(z.globalRegistry, { description: 'The sslmode=require URL, which stays valid' }),
+  servedRoot: z.optional(z.string()).register(z.globalRegistry, { description: 'The root whose chain the database serves' }),
+  availableRoots: z.array(z.string()).register(z.globalRegistry, { description: 'Every root the CA offered a chain to' }),
   sslConnections: z.array(
     z.object({ datname: z.string(), usename: z.string(), clientAddr: z.string(), version: z.string(), cipher: z.string() }),
   ),
 });
-const Database = z.object({ database: z.string(), hostname: z.string(), port: z.number().int() });
-export const RotateBody = z.object({ root: z.string().min(1).meta({ description: 'One of availableRoots' }) });
+const Database = z.object({ database: z.string(), hostname: z.string(), port: Integer() });
+export const RotateBody = z.object({
+  root: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: 'One of availableRoots' }),
+});
 const CertificateInfo = z.object({
   name: z.string(),
   managed: z.boolean(),
@@ -76,10 +98,10 @@ const CertificateInfo = z.object({
   startsAt: Timestamp,
   expiresAt: Timestamp,
   trusted: z.boolean(),
-}) satisfies z.ZodType<CertificateInfoFields>;
+}) satisfies z.ZodMiniType<CertificateInfoFields>;
 const Domain = z.object({ hostname: z.string(), dnsTarget: z.string() });
 const CaLimits = z.object({
-  accountUrl: z.string().optional(),
+  accountUrl: z.optional(z.string()),
   limits: z.array(z.object({ name: z.string(), capacity: z.number(), periodSeconds: z.number(), refillSeconds: z.number() })),
   buckets: z.array(
     z.object({
@@ -87,35 +109,39 @@ const CaLimits = z.object({
       key: z.string(),
       capacity: z.number(),
       tokensLeft: z.number(),
-      nextTokenAt: Timestamp.optional(),
-      fullAt: Timestamp.optional(),
+      nextTokenAt: z.optional(Timestamp),
+      fullAt: z.optional(Timestamp),
     }),
   ),
-}) satisfies z.ZodType<LimitsReport>;
+}) satisfies z.ZodMiniType<LimitsReport>;
 const Acm = z.object({ app: z.string(), enabled: z.boolean() });
 export const TlsPolicyBody = z.object({
-  policy: z.enum(TLS_POLICY_NAMES, { error: (issue) => (issue.input === undefined ? 'is required' : TLS_POLICY_RULE) }).meta({
-    description: TLS_POLICY_NAMES.map((name) => `${name}: ${TLS_POLICIES[name].protocols.join(', ')}.`).join(' '),
-  }),
+  policy: z
+    .enum(TLS_POLICY_NAMES, { error: (issue) => (issue.input === undefined ? 'is required' : TLS_POLICY_RULE) })
+    .register(z.globalRegistry, {
+      description: TLS_POLICY_NAMES.map((name) => `${name}: ${TLS_POLICIES[name].protocols.join(', ')}.`).join(' '),
+    }),
 });
 const TlsPolicy = z.object({
   policy: z.enum(TLS_POLICY_NAMES),
   protocols: z.array(z.enum(TLS_PROTOCOLS)),
   ciphers: z
     .array(z.string())
-    .meta({ description: "In the server's order of preference; TLS 1.3 suites by IANA name, others by OpenSSL's" }),
-  elbSecurityPolicy: z.string().meta({ description: "The Elastic Load Balancing security policy of the app's HTTPS listener in AWS" }),
-  warning: z.string().optional().meta({ description: 'Only for legacy: what it lets in' }),
-  changedAt: Timestamp.optional().meta({ description: 'Absent while the app has the default it started with' }),
-}) satisfies z.ZodType<TlsPolicySetting>;
+    .register(z.globalRegistry, { description: "In the server's order of preference; TLS 1.3 suites by IANA name, others by OpenSSL's" }),
+  elbSecurityPolicy: z
+    .string()
+    .register(z.globalRegistry, { description: "The Elastic Load Balancing security policy of the app's HTTPS listener in AWS" }),
+  warning: z.optional(z.string()).register(z.globalRegistry, { description: 'Only for legacy: what it lets in' }),
+  changedAt: z.optional(Timestamp).register(z.globalRegistry, { description: 'Absent while the app has the default it started with' }),
+}) satisfies z.ZodMiniType<TlsPolicySetting>;
 const AppSummary = z.object({
   app: z.string(),
   acmEnabled: z.boolean(),
   domains: z.array(z.string()),
   tlsPolicy: TlsPolicy,
-  notices: z.array(Notice).meta({ description: "What the app's owners were told about their uploaded certificates" }),
-}) satisfies z.ZodType<AppRow>;
-const TimelineEvent = z.object({ version: z.number().int(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });
+  notices: z.array(Notice).register(z.globalRegistry, { description: "What the app's owners were told about their uploaded certificates" }),
+}) satisfies z.ZodMiniType<AppRow>;
+const TimelineEvent = z.object({ version: Integer(), type: z.string(), at: Timestamp, data: z.record(z.string(), z.unknown()) });
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 export type HandlerGroup = 'domains' | 'acm' | 'certs' | 'databases' | 'challenge' | 'openapi' | 'ca';
@@ -131,8 +157,8 @@ export interface ApiRoute {
   auth: boolean;
   /** Only an operator's token (scope `*`) may call it. */
   operator?: boolean;
-  body?: z.ZodType;
-  success: { status: number; schema?: z.ZodType };
+  body?: z.ZodMiniType;
+  success: { status: number; schema?: z.ZodMiniType };
 }
 
 export const API_ROUTES: ApiRoute[] = [
@@ -161,8 +187,10 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Disable automated certificates; removes managed certificates',
     success: {
       status: 202,
-      schema: Acm.extend({
-        warnings: z.array(z.string()).optional().meta({ description: "What turning automation on again soon costs in the CA's limits" }),
+      schema: z.extend(Acm, {
+        warnings: z
+          .optional(z.array(z.string()))
+          .register(z.globalRegistry, { description: "What turning automation on again soon costs in the CA's limits" }),
       }),
     },
   },
@@ -172,7 +200,7 @@ export const API_ROUTES: ApiRoute[] = [
     handler: 'acm',
     auth: true,
     summary: 'Status of every domain, and the TLS policy the edge applies to them',
-    success: { status: 200, schema: Acm.extend({ domains: z.array(DomainStatus), tlsPolicy: TlsPolicy }) },
+    success: { status: 200, schema: z.extend(Acm, { domains: z.array(DomainStatus), tlsPolicy: TlsPolicy }) },
   },
   {
     method: 'POST',
@@ -188,7 +216,7 @@ export const API_ROUTES: ApiRoute[] = [
     handler: 'acm',
     auth: true,
     summary: "The app's TLS policy: the protocols and ciphers its domains accept",
-    success: { status: 200, schema: TlsPolicy.extend({ app: z.string() }) },
+    success: { status: 200, schema: z.extend(TlsPolicy, { app: z.string() }) },
   },
   {
     method: 'PUT',
@@ -197,7 +225,7 @@ export const API_ROUTES: ApiRoute[] = [
     auth: true,
     summary: 'Choose the TLS policy (modern, default or legacy); the edge applies it from the next handshake',
     body: TlsPolicyBody,
-    success: { status: 200, schema: TlsPolicy.extend({ app: z.string() }) },
+    success: { status: 200, schema: z.extend(TlsPolicy, { app: z.string() }) },
   },
   {
     method: 'POST',
@@ -298,7 +326,11 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Disable enhanced certificates: the platform-signed certificate is served again',
     success: {
       status: 202,
-      schema: z.object({ database: z.string(), enabled: z.literal(false), warning: z.string().meta({ example: DISABLE_WARNING }) }),
+      schema: z.object({
+        database: z.string(),
+        enabled: z.literal(false),
+        warning: z.string().register(z.globalRegistry, { example: DISABLE_WARNING }),
+      }),
     },
   },
   {
@@ -324,7 +356,10 @@ export const API_ROUTES: ApiRoute[] = [
     auth: true,
     summary: 'Serve the chain to another root (no new order, a reload)',
     body: RotateBody,
-    success: { status: 202, schema: DatabaseCertificateStatus.extend({ guidance: z.string().meta({ example: ROTATION_GUIDANCE }) }) },
+    success: {
+      status: 202,
+      schema: z.extend(DatabaseCertificateStatus, { guidance: z.string().register(z.globalRegistry, { example: ROTATION_GUIDANCE }) }),
+    },
   },
   {
     method: 'GET',
@@ -364,11 +399,11 @@ const ERRORS: Record<number, string> = {
 
 /** The OpenAPI 3.1 document, generated from the routes and their schemas. */
 export function openApiDocument(): Record<string, unknown> {
-  const schema = (type: z.ZodType) => {
+  const schema = (type: z.ZodMiniType) => {
     const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
     return jsonSchema;
   };
-  const json = (type: z.ZodType) => ({ content: { 'application/json': { schema: schema(type) } } });
+  const json = (type: z.ZodMiniType) => ({ content: { 'application/json': { schema: schema(type) } } });
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of API_ROUTES) {
     const parameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
