@@ -380,6 +380,8 @@ export class CertificateAutomationStack extends Stack {
     const projector = fn('ProjectStatus', PROJECTOR_HANDLER);
     eventLog.grantReadData(projector);
     projector.addToRolePolicy(new iam.PolicyStatement({ actions: STATUS_WRITES, resources: [statusTable.tableArn] }));
+    // The edge learns of TLS policy changes from the log's stream: told at least once, even after a crash.
+    defaultBus.grantPutEventsTo(projector);
     acknowledgeWildcard(projector.role!, '*', 'dynamodb:ListStreams (the event source mapping) has no resource-level permissions');
     projector.addEventSource(
       new DynamoEventSource(eventLog, {
@@ -480,8 +482,6 @@ export class CertificateAutomationStack extends Stack {
       changesDomains(group);
       readsStatus(group, ...(group === apiFunctions.acm ? [APPS_INDEX] : []));
     }
-    // A TLS policy change is put on the bus for the edge (TlsPolicyChanged).
-    defaultBus.grantPutEventsTo(apiFunctions.acm);
     // Disabling removes a database's certificate; rotating serves another root.
     installsDatabaseCertificates(apiFunctions.databases);
     importsCertificates(apiFunctions.certs);

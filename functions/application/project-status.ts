@@ -3,13 +3,14 @@
 import { appDueAt, appRow } from '../domain/app-decider.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { evolve, initialState, type DomainState } from '../domain/certificate-decider.ts';
-import { streamIds, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
+import { streamIds, type AppEvent, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
 import { figuresOf } from '../domain/figures.ts';
 import { certificateStatus, sweepDueAt } from '../domain/status.ts';
 import type { Ports } from './ports.ts';
 import { loadApp, type DomainRef } from './streams.ts';
+import { tellEdge } from './tls-policy.ts';
 
-export type ProjectionPorts = Pick<Ports, 'events' | 'statuses' | 'settings' | 'measure'>;
+export type ProjectionPorts = Pick<Ports, 'events' | 'statuses' | 'settings' | 'measure' | 'notifications'>;
 
 /**
  * The states the projector last built, by stream, the most recent kept: a batch that carries
@@ -71,9 +72,13 @@ function visible(state: DomainState, ports: ProjectionPorts) {
   return { ...certificateStatus(state), lastUpdated: undefined, dueAt: sweepDueAt(state, ports.settings.retryPolicy) };
 }
 
-/** The app's row: what its status shows (automation, domains, TLS policy, upload notices), and when its next upload notice is due. */
-export async function projectAppStatus(ports: ProjectionPorts, app: string): Promise<void> {
+/**
+ * The app's row: what its status shows (automation, domains, TLS policy, upload notices), and when
+ * its next upload notice is due; then the edge is told of the TLS policy changes delivered.
+ */
+export async function projectAppStatus(ports: ProjectionPorts, app: string, delivered: RecordedEvent<AppEvent>[] = []): Promise<void> {
   const state = await loadApp(ports, app);
   if (state.deleted) await ports.statuses.removeApp(app, state.version);
   else await ports.statuses.saveApp(appRow(app, state), state.version, appDueAt(state));
+  await tellEdge(ports, app, delivered, state);
 }

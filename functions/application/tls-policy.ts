@@ -1,13 +1,14 @@
-// An app's TLS policy: read it, change it (an event on the app's stream, then the edge is
-// told), and what the edge needs for one hostname (whose app, which policy, automation on?).
-import { appTlsPolicy, foldClaim } from '../domain/app-decider.ts';
+// An app's TLS policy: read it, change it (an event on the app's stream; the projector tells
+// the edge), and what the edge needs for one hostname (whose app, which policy, automation on?).
+import { appTlsPolicy, foldClaim, type AppState } from '../domain/app-decider.ts';
 import { InvalidInputError } from '../domain/errors.ts';
-import { streamIds, type ClaimEvent } from '../domain/events.ts';
+import { streamIds, type AppEvent, type ClaimEvent, type RecordedEvent } from '../domain/events.ts';
 import {
   DEFAULT_TLS_POLICY,
   isTlsPolicyName,
   TLS_POLICY_RULE,
   tlsPolicyChangeId,
+  tlsPolicySetting,
   type TlsPolicyName,
   type TlsPolicySetting,
 } from '../domain/tls-policy.ts';
@@ -22,30 +23,36 @@ export async function getTlsPolicy(ports: Pick<Ports, 'events'>, app: string): P
 }
 
 /**
- * Records the policy (nothing when it is the app's already), then tells the edge. From the state,
- * not from what this call appended: a request retried after a failed publication publishes it.
+ * Records the policy (nothing when it is the app's already). The edge is told from the log's
+ * stream (tellEdge), so a crash after the append cannot lose the news.
  */
-export async function setTlsPolicy(
-  ports: AppPorts & Pick<Ports, 'notifications'>,
-  app: string,
-  policy: unknown,
-  correlationId: string,
-): Promise<TlsPolicyAnswer> {
+export async function setTlsPolicy(ports: AppPorts, app: string, policy: unknown, correlationId: string): Promise<TlsPolicyAnswer> {
   if (!isTlsPolicyName(policy)) throw new InvalidInputError('policy', TLS_POLICY_RULE);
   await requireApp(ports, app);
   const state = await changeApp(ports, app, { type: 'SetTlsPolicy', policy }, correlationId);
-  const setting = appTlsPolicy(state);
-  if (state.tlsPolicyChanged) {
-    const { version } = state.tlsPolicyChanged;
+  return { app, ...appTlsPolicy(state) };
+}
+
+/**
+ * The projector's part: each TlsPolicyChanged the stream delivers is put on EventBridge for the
+ * edge, at least once (the stream retries a failed batch), under one id per recorded change.
+ */
+export async function tellEdge(
+  ports: Pick<Ports, 'notifications'>,
+  app: string,
+  delivered: RecordedEvent<AppEvent>[],
+  state: AppState,
+): Promise<void> {
+  for (const event of delivered) {
+    if (event.type !== 'TlsPolicyChanged') continue;
     await ports.notifications.tlsPolicyChanged({
-      notificationId: tlsPolicyChangeId(app, version),
+      notificationId: tlsPolicyChangeId(app, event.version),
       app,
-      version,
+      version: event.version,
       hostnames: state.domains,
-      ...setting,
+      ...tlsPolicySetting(event.data.policy, event.at),
     });
   }
-  return { app, ...setting };
 }
 
 /** What the edge applies to a hostname: a name no app holds gets the default policy and the platform's challenge answers. */

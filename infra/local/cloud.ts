@@ -88,6 +88,8 @@ export interface LocalCloud {
   firePlatformEvent(detailType: string, detail: Record<string, unknown>, time?: Date): Promise<unknown>;
   /** Runs the renewal and notification sweep now (it also runs on a timer). */
   sweep(): Promise<unknown>;
+  /** Resolves once the projector has been handed everything appended before the call. */
+  projectorCaughtUp(): Promise<void>;
   dispatch: ApiDispatcher;
   /** What the handlers run with: the log, the status table, the CA, ... */
   ports: Ports;
@@ -311,6 +313,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       workflows,
       notifications,
       sweep,
+      // A whole pass that began after the call found nothing new: the second empty one.
+      projectorCaughtUp: async () => {
+        poller!.wake();
+        await poller!.caughtUp();
+        await poller!.caughtUp();
+      },
       firePlatformEvent,
       dispatch,
       ports,

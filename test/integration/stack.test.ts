@@ -219,8 +219,8 @@ test("databases' secrets: FinalizeAndInstall, the databases API and PlatformEven
     assert.equal(functionEnvironment(databaseTemplate, holder).DATABASE_SECRET_PREFIX, SECRET_PREFIX);
   }
   assert.ok(
-    putsEvents.some((grant) => grant.holder === 'ApiAcm'),
-    'ApiAcm tells the edge of TLS policy changes on the bus',
+    putsEvents.some((grant) => grant.holder === 'ProjectStatus'),
+    'the projector tells the edge of TLS policy changes on the bus',
   );
 });
 

@@ -4,9 +4,9 @@ import { automationStatus, disableAutomation, enableAutomation, listApps, refres
 import type { Ports } from '../../application/ports.ts';
 import { getTlsPolicy, setTlsPolicy } from '../../application/tls-policy.ts';
 import { apiHandler, json } from '../http/api-handler.ts';
-import { awsHandler, events, settings, workflows, certificates, statuses, notifications } from '../wire.ts';
+import { awsHandler, events, settings, workflows, certificates, statuses } from '../wire.ts';
 
-export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workflows' | 'certificates' | 'statuses' | 'notifications'>) =>
+export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workflows' | 'certificates' | 'statuses'>) =>
   apiHandler({
     'POST /apps/{app}/acm': async ({ app, requestId }) => json(202, await enableAutomation(ports, app, requestId)),
     'DELETE /apps/{app}/acm': async ({ app, requestId }) => json(202, await disableAutomation(ports, app, requestId)),
@@ -17,4 +17,4 @@ export const createHandler = (ports: Pick<Ports, 'events' | 'settings' | 'workfl
     'PUT /apps/{app}/tls-policy': async ({ app, body, requestId }) => json(200, await setTlsPolicy(ports, app, body.policy, requestId)),
   });
 
-export const handler = awsHandler({ events, settings, workflows, certificates, statuses, notifications }, createHandler);
+export const handler = awsHandler({ events, settings, workflows, certificates, statuses }, createHandler);

@@ -6,10 +6,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { projectAppStatus, projectDomainStatus, ProjectedStates, type ProjectionPorts } from '../../application/project-status.ts';
-import { streamIds, type DomainEvent, type RecordedEvent, type StreamEvent } from '../../domain/events.ts';
+import { streamIds, type AppEvent, type DomainEvent, type RecordedEvent, type StreamEvent } from '../../domain/events.ts';
 import type { Ports } from '../../application/ports.ts';
 import { observed } from '../observability.ts';
-import { awsHandler, events, log, measure, settings, statuses } from '../wire.ts';
+import { awsHandler, events, log, measure, notifications, settings, statuses } from '../wire.ts';
 
 export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>, known = new ProjectedStates()) =>
   observed(
@@ -34,7 +34,7 @@ export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>, known
           try {
             const domain = streamIds.domainOf(streamId);
             if (domain) await projectDomainStatus(ports, domain, delivered as RecordedEvent<DomainEvent>[], known);
-            else await projectAppStatus(ports, streamIds.appOf(streamId)!);
+            else await projectAppStatus(ports, streamIds.appOf(streamId)!, delivered as RecordedEvent<AppEvent>[]);
           } catch (error) {
             ports.log.warn('projection failed; the record is handed back for a retry', { streamId, error: String(error) });
             batchItemFailures.push({ itemIdentifier: sequenceNumber });
@@ -47,4 +47,4 @@ export const createHandler = (ports: ProjectionPorts & Pick<Ports, 'log'>, known
     (event) => ({ correlationId: `stream:${event.Records?.[0]?.dynamodb?.SequenceNumber ?? 'empty'}` }),
   );
 
-export const handler = awsHandler({ events, statuses, settings, log, measure }, createHandler);
+export const handler = awsHandler({ events, statuses, settings, log, measure, notifications }, createHandler);
