@@ -251,7 +251,10 @@ export async function checkValidation(ports: EventLog & Pick<Ports, 'ca' | 'dns'
   return lookAtValidation(ports, step, await readDomain(ports, step.input));
 }
 
-/** Where the CA's validation stands: valid is recorded, invalid is explained and recorded as the attempt's failure. */
+/**
+ * Where the CA's validation stands: invalid is explained and recorded as the attempt's failure;
+ * valid is recorded by FinalizeAndInstall with the certificate (one append fewer).
+ */
 async function lookAtValidation(
   ports: EventLog & Pick<Ports, 'ca' | 'dns' | 'challengeProbe' | 'dnsChallenges'>,
   step: Step,
@@ -259,7 +262,7 @@ async function lookAtValidation(
 ): Promise<{ status: string }> {
   const { input, correlationId } = step;
   const order = requireOrder(domain.state, input);
-  const { authorizationUrl, challengeUrl, challengeType } = order;
+  const { authorizationUrl, challengeType } = order;
   const { status, problem } = await ports.ca.authorization(authorizationUrl, challengeType);
   if (status === 'invalid') {
     await recordFailedAuthorization(ports, await ports.ca.accountUrl(), input.hostname, correlationId);
@@ -276,11 +279,7 @@ async function lookAtValidation(
   }
   const overdue = validationOverdue(input.hostname, status, domain.state.attempt?.challengePublishedAt, new Date());
   if (overdue) return failStep(ports, step, overdue);
-  if (status === 'valid') {
-    await removeDnsAnswer(ports, input.hostname, order);
-    const outcome = { type: 'ChallengeValidated', data: { attempt: input.attempt, challengeUrl } } as const;
-    await execute(ports, input, { type: 'RecordStepOutcomes', outcomes: [outcome] }, correlationId, domain);
-  }
+  if (status === 'valid') await removeDnsAnswer(ports, input.hostname, order);
   return { status };
 }
 

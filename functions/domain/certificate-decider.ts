@@ -312,7 +312,12 @@ export function decide(command: DomainCommand, state: DomainState, now: Date, po
       const attempt = requireCurrentAttempt(state, command.attempt);
       if (attempt.closed) throw new StaleAttemptError(`attempt ${attempt.number} has ended`);
       if (attempt.installing === command.installId) return [];
+      // The CA's verdict on a published challenge is recorded here, in the same append: it was valid, or the order would not be ready.
+      const validated = attempt.stage === 'challenge-published' && attempt.order;
       return [
+        ...(validated
+          ? [{ type: 'ChallengeValidated', data: { attempt: command.attempt, challengeUrl: validated.challengeUrl } } as const]
+          : []),
         { type: 'CertificateIssued', data: { attempt: command.attempt, ...command.certificate } },
         { type: 'CertificateInstalling', data: { attempt: command.attempt, installId: command.installId } },
       ];
