@@ -231,6 +231,7 @@ test('certs: upload turns automation off; list, info, replace, remove; keys neve
   assert.deepEqual(uploaded.body.commonNames, ['shop.uploads.test', '*.uploads.test']);
   assert.deepEqual([uploaded.body.managed, uploaded.body.trusted, uploaded.body.subject], [false, false, 'CN=shop.uploads.test']);
   const { name } = uploaded.body;
+  await cloud().projectorCaughtUp();
   assert.equal((await api(cloud(), 'GET', `/apps/${app}/acm`, undefined, token)).body.enabled, false, 'uploading turned automation off');
   assert.ok(await cloud().certificates.findForHostname('www.uploads.test'), 'the wildcard serves');
 

@@ -26,6 +26,8 @@ test('removing a domain whose certificate is in use records why and keeps its AR
   assert.equal(deferred!.data.because, 'domain-removed');
   assert.match(deferred!.data.reason, /is still in use \(a load balancer of this machine holds it\)/);
   assert.ok(await cloud().certificates.findForHostname(HOSTNAME), 'still installed: nothing was lost');
+  // The status is a projection of the log: it shows the removal once the projector has applied it.
+  await cloud().projectorCaughtUp();
   const { body } = await api(cloud(), 'GET', `/apps/${APP}/acm`);
   assert.deepEqual(body.domains, [], 'the app no longer lists the domain');
 
