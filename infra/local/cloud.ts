@@ -29,7 +29,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startPebble, type Pebble } from './pebble.ts';
 import { createPlatformCa, startPostgresCluster, type PlatformCa, type PostgresCluster } from './postgres.ts';
 import { localClientConfig, localPorts, type LocalPortsConfig } from './local-ports.ts';
-import { freePort, keptPort } from './ports.ts';
+import { keptPort, reservePort } from './ports.ts';
 import { startRouter, type Router } from './router.ts';
 import type { Profiler } from './profiler.ts';
 import { pollStream, type StreamConsumer, type StreamPoller } from './stream-poller.ts';
@@ -121,7 +121,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(`stopping: ${String(error)}`));
   };
   try {
-    const routerHttpPort = options.routerHttpPort || (await freePort());
+    // Pebble must know the router's HTTP-01 port before the router starts: held until then.
+    const reservedHttpPort = options.routerHttpPort ? undefined : await reservePort();
+    stops.push(async () => reservedHttpPort?.release());
+    const routerHttpPort = options.routerHttpPort || reservedHttpPort!.port;
     const dns = await startDnsServer({ port: options.dnsPort ?? 0, file: join(dataDir, 'dns-zone.json') });
     stops.push(() => dns.stop());
     dns.zone.set(`*.${LOCAL_DNS_TARGET_SUFFIX}`, 'A', ['127.0.0.1']);
@@ -247,6 +250,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     stops.push(() => consoleServer.close());
     // The edge reads what it applies to a hostname (its app's TLS policy, automation on or off) from the log.
+    await reservedHttpPort?.release();
     const router = await startRouter({
       dispatch,
       certificates,

@@ -39,6 +39,20 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A free port held by a listening socket until `release`, for a server that starts later but
+ * whose port others must know now: while held, no other socket (an outgoing connection's
+ * ephemeral port, another test's server) can take it; release it just before listening.
+ */
+export async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
+  const holder = net.createServer();
+  const port = await new Promise<number>((resolve, reject) => {
+    holder.once('error', reject);
+    holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port));
+  });
+  return { port, release: () => new Promise((resolve) => holder.close(() => resolve())) };
+}
+
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port!;
