@@ -309,7 +309,7 @@ export async function finalizeAndInstall(ports: EventLog & Pick<Ports, 'ca' | 'c
     const command = { type: 'AbandonInstallation', attempt: input.attempt, installId: abandoned, removed: found } as const;
     domain = await execute(ports, input, command, correlationId, domain);
   }
-  const issuance = await ports.ca.issue(orderUrl, input.hostname);
+  const issuance = await ports.ca.issue(orderUrl, input.hostname, { alternates: Boolean(database) });
   const { certificate } = issuance;
   // Recorded before the import: a crash between import and record is found by this id and cleaned up by the next run.
   const installId = randomUUID();

@@ -148,7 +148,7 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     });
   }
 
-  issue(orderUrl: string, hostname: string): Promise<Issuance> {
+  issue(orderUrl: string, hostname: string, { alternates = false }: { alternates?: boolean } = {}): Promise<Issuance> {
     return this.call(orderUrl, async (client) => {
       let order = await client.getOrder({ url: orderUrl } as acme.Order);
       if (order.status !== 'ready') throw new OrderAlreadyFinalizedError(orderUrl, order.status);
@@ -158,7 +158,7 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       );
       order = await client.finalizeOrder(order, csr);
       if (order.status !== 'valid') order = await client.waitForValidStatus(order);
-      const { chainPem, alternateChainPems } = await downloadChains(client, order);
+      const { chainPem, alternateChainPems } = await downloadChains(client, order, alternates);
       return { chainPem, alternateChainPems, privateKeyPem: privateKey.toString(), certificate: describeLeaf(chainPem) };
     });
   }
@@ -225,11 +225,16 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
  * The default chain and the alternates its `Link: rel="alternate"` headers name (RFC 8555 §7.4.2).
  * acme-client only picks one chain by issuer name; a database needs every one, to rotate between them.
  */
-async function downloadChains(client: acme.Client, order: acme.Order): Promise<{ chainPem: string; alternateChainPems: string[] }> {
+async function downloadChains(
+  client: acme.Client,
+  order: acme.Order,
+  withAlternates: boolean,
+): Promise<{ chainPem: string; alternateChainPems: string[] }> {
   type Answer = { headers: Record<string, unknown>; data: unknown };
   const api = (client as unknown as { api: { apiRequest(url: string, payload: null, statuses: number[]): Promise<Answer> } }).api;
   const download = (url: string) => api.apiRequest(url, null, [200]);
   const answer = await download(order.certificate!);
+  if (!withAlternates) return { chainPem: String(answer.data), alternateChainPems: [] };
   const links = [answer.headers.link ?? []].flat().map(String);
   const alternates = links
     .flatMap((header) => header.split(/,(?=\s*<)/))

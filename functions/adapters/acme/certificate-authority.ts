@@ -19,7 +19,7 @@ export interface AuthorizationState {
 /** A certificate fresh from the CA with the key it was requested with: the key goes straight to the certificate store. */
 export interface Issuance {
   chainPem: string;
-  /** The same certificate with chains to other roots (ACME `Link: rel="alternate"`), when the CA offers them. */
+  /** The same certificate with chains to other roots (ACME `Link: rel="alternate"`), when the CA offers them and they were asked for. */
   alternateChainPems: string[];
   privateKeyPem: string;
   certificate: IssuedCertificate;
@@ -45,8 +45,11 @@ export interface CertificateAuthority {
   keyAuthorization(token: string, challengeType?: ChallengeType): Promise<string>;
   askToValidate(challengeUrl: string): Promise<void>;
   authorization(authorizationUrl: string, challengeType?: ChallengeType): Promise<AuthorizationState>;
-  /** Makes a key and a CSR for the name, finalizes the order with them and downloads the chain (leaf first). */
-  issue(orderUrl: string, hostname: string): Promise<Issuance>;
+  /**
+   * Makes a key and a CSR for the name, finalizes the order with them and downloads the chain (leaf first);
+   * `alternates`: the CA's other chains too (a database serves one of several roots; ACM takes one chain).
+   */
+  issue(orderUrl: string, hostname: string, options?: { alternates?: boolean }): Promise<Issuance>;
 }
 
 /** A CA answer that was a problem document, with its status and Retry-After. */
