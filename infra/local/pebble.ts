@@ -62,7 +62,21 @@ export function ensurePebbleInstalled(): Promise<string> {
   return ensureDebianPackage({ name: 'pebble', description: "Pebble (Let's Encrypt's test CA)", find: findPebble });
 }
 
+/** Ports picked free can be taken before Pebble binds them (an outgoing connection's ephemeral port): it then starts on others. */
+const PORT_PICKS = 3;
+
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
+  for (let pick = 1; ; pick++) {
+    try {
+      return await startPebbleOnce(options);
+    } catch (error) {
+      const picked = options.port === undefined && options.managementPort === undefined;
+      if (!picked || pick >= PORT_PICKS || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startPebbleOnce(options: PebbleOptions): Promise<Pebble> {
   const binary = await ensurePebbleInstalled();
   const [pickedPort, pickedManagementPort] = await freePorts(2);
   const port = options.port ?? pickedPort!;
