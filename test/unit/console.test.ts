@@ -2,6 +2,7 @@
 // from the runner's event log, and secrets taken out of what the page is sent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { executionSteps, withoutSecrets } from '../../infra/local/console/executions.ts';
 import { layoutStateMachine } from '../../infra/local/console/graph.ts';
 
@@ -72,7 +73,8 @@ test("each state's visits: succeeded, retried, caught into the next state, or ru
 });
 
 test('what the page is sent has no secret-looking field and no PEM private key', () => {
-  const pem = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
+  // A key made now: none is committed.
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const cleaned = withoutSecrets({
     hostname: 'www.example.com',
     privateKeyPem: pem,
