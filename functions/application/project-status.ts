@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { evolve, initialState, type DomainState } from '../domain/certificate-decider.ts';
 import { streamIds, type AppEvent, type DomainEvent, type RecordedEvent } from '../domain/events.ts';
 import { figuresOf } from '../domain/figures.ts';
-import { certificateStatus, sweepDueAt } from '../domain/status.ts';
+import { certificateStatus, sweepDueAt, type StatusRow } from '../domain/status.ts';
 import type { Ports } from './ports.ts';
 import { loadApp, type DomainRef } from './streams.ts';
 import { tellEdge } from './tls-policy.ts';
@@ -63,14 +63,14 @@ export async function projectDomainStatus(
   known?.set(streamId, state);
   const status = certificateStatus(state);
   if (!status) return ports.statuses.remove(ref.app, ref.hostname, state.version);
-  if (before && isDeepStrictEqual(visible(before, ports), visible(state, ports))) return;
-  await ports.statuses.save(ref.app, status, state.version, sweepDueAt(state, ports.settings.retryPolicy));
+  const dueAt = sweepDueAt(state, ports.settings.retryPolicy);
+  const unchanged =
+    before && isDeepStrictEqual(visible(certificateStatus(before), sweepDueAt(before, ports.settings.retryPolicy)), visible(status, dueAt));
+  if (!unchanged) await ports.statuses.save(ref.app, status, state.version, dueAt);
 }
 
 /** What a row shows and when the sweep looks, but not when it was last touched. */
-function visible(state: DomainState, ports: ProjectionPorts) {
-  return { ...certificateStatus(state), lastUpdated: undefined, dueAt: sweepDueAt(state, ports.settings.retryPolicy) };
-}
+const visible = (row: StatusRow | undefined, dueAt: string | undefined) => ({ ...row, lastUpdated: undefined, dueAt });
 
 /**
  * The app's row: what its status shows (automation, domains, TLS policy, upload notices), and when

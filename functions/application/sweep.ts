@@ -10,7 +10,7 @@ import { daysToExpiry } from '../domain/figures.ts';
 import { currentExecution } from '../domain/issuance.ts';
 import { removeCertificate } from './apps.ts';
 import type { Ports } from './ports.ts';
-import { appHistory, execute, loadApp, loadDomain, transact, type DomainRef } from './streams.ts';
+import { appHistory, execute, loadDomain, transact, type DomainRef } from './streams.ts';
 import { notificationIds } from '../domain/notices.ts';
 
 export type SweepPorts = Pick<
@@ -127,7 +127,8 @@ async function notifyExpiring(ports: SweepPorts, ref: DomainRef, state: DomainSt
 /** An app is due when one of its uploaded certificates nears expiry: nobody renews those for its owners. */
 async function attendApp(ports: SweepPorts, app: string): Promise<{ renewal: boolean; notified: boolean; restarted: boolean }> {
   const correlationId = `sweep:${new Date().toISOString()}`;
-  const due = decideApp({ type: 'NotifyIfUploadsExpiring', app, now: new Date() }, await loadApp(ports, app));
+  const history = await ports.events.read(streamIds.app(app));
+  const due = decideApp({ type: 'NotifyIfUploadsExpiring', app, now: new Date() }, foldApp(appHistory(history)));
   for (const sent of due) {
     if (sent.type !== 'UploadExpiryNoticeSent') continue;
     const { name, ...notice } = sent.data;
@@ -137,8 +138,10 @@ async function attendApp(ports: SweepPorts, app: string): Promise<{ renewal: boo
     await transact(
       ports,
       { app: streamIds.app(app) },
-      ({ app: history }, now) => ({ app: decideApp({ type: 'NotifyIfUploadsExpiring', app, now }, foldApp(appHistory(history))) }),
+      ({ app: read }, now) => ({ app: decideApp({ type: 'NotifyIfUploadsExpiring', app, now }, foldApp(appHistory(read))) }),
       correlationId,
+      // Published from this read: recorded on it too, unless the stream moved on meanwhile.
+      { app: history },
     );
   }
   return { renewal: false, notified: due.length > 0, restarted: false };

@@ -85,8 +85,8 @@ test('what the page is sent has no secret-looking field and no PEM private key',
   assert.doesNotMatch(JSON.stringify(cleaned), /PRIVATE KEY|privateKey|accountKey|password/);
   assert.deepEqual(cleaned, {
     hostname: 'www.example.com',
-    certificate: { chain: '-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n[private key removed]\n' },
-    steps: [{ note: 'key: [private key removed]\n' }],
-    error: { name: 'Error', message: 'failed with [private key removed]\n' },
+    certificate: { chain: '-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n[private key redacted]\n' },
+    steps: [{ note: 'key: [private key redacted]\n' }],
+    error: { name: 'Error', message: 'failed with [private key redacted]\n' },
   });
 });

@@ -1,6 +1,7 @@
 // The local runner's executions as the console shows them: a summary a row, and each
 // state's visits with their input, output and error. Read-only, secrets taken out.
 import type { LocalExecution } from '../../../functions/adapters/workflows/local-workflows.ts';
+import { redactPrivateKeys } from '../../../cli/format.ts';
 import type { ExecutionDetail, ExecutionStep, ExecutionSummary } from './types.ts';
 
 /** The parts of aws-local-stepfunctions' event log entries the console reads. */
@@ -17,11 +18,10 @@ const ENDED = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborte
 
 /** Field names that may hold a secret. No step carries one by design: this is the second line. */
 const SECRET_FIELD = /private.?key|account.?key|secret|password/i;
-const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(-----END \1PRIVATE KEY-----|$)/g;
 
 /** A JSON copy of `value` without secret-looking fields or PEM private keys; errors become `{name, message}`. */
 export function withoutSecrets(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(PEM_PRIVATE_KEY, '[private key removed]');
+  if (typeof value === 'string') return redactPrivateKeys(value);
   if (value instanceof Error) return { name: value.name, message: withoutSecrets(value.message) };
   if (Array.isArray(value)) return value.map(withoutSecrets);
   if (value && typeof value === 'object') {
