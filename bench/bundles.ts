@@ -2,11 +2,11 @@
 // its size, and its cold import: the bundle's index.mjs imported in a fresh `node` process
 // with an environment like Lambda's, five times, the median.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { synthesizeBundles, type BundledFunction } from '../infra/local/bundles.ts';
+import { lambdaBaseEnvironment, synthesizeBundles, type BundledFunction } from '../infra/local/bundles.ts';
+import { median } from './stats.ts';
 
 const RUNS = 5;
 
@@ -37,7 +37,7 @@ export async function measureBundles(): Promise<BundlesResult> {
   for (const fn of functions) {
     const times: number[] = [];
     for (let run = 0; run < RUNS; run++) times.push(await coldImportMs(fn));
-    const inputs = await bundledInputs(fn);
+    const { inputs } = fn;
     rows.push({
       name: fn.logicalId.replace(/[0-9A-F]{8}$/, ''),
       kb: fn.bundleBytes / 1000,
@@ -68,28 +68,10 @@ export function printBundles({ rows, sdkBundled }: BundlesResult): void {
   );
 }
 
-/**
- * The function's own variables (those the template gives as strings), and of what Lambda sets
- * the ones the modules' top-level code reads: Powertools' Logger and Tracer (the function's
- * name, memory, the runtime, which turns tracing on) and X-Ray's SDK (LAMBDA_TASK_ROOT, its
- * Lambda mode). infra/local/bundles.ts gives the sandboxes that run the bundles all of Lambda's.
- */
+/** Lambda's variables and the function's own (those the template gives as strings): what its top-level code reads. */
 function lambdaLikeEnvironment(fn: BundledFunction): Record<string, string> {
   const strings = Object.entries(fn.variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
-  const lambda = {
-    AWS_REGION: 'us-east-1',
-    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
-    AWS_LAMBDA_FUNCTION_NAME: `CertificateAutomation-${fn.logicalId}`,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    LAMBDA_TASK_ROOT: dirname(fn.bundleFile),
-  };
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...Object.fromEntries(strings),
-    ...lambda,
-    // Lambda runs Node 22; on an older Node here the SDK would warn on stderr.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
+  return { ...lambdaBaseEnvironment(fn, `CertificateAutomation-${fn.logicalId}`), ...Object.fromEntries(strings) };
 }
 
 /** One cold import of the bundle: a new process, timed from just before `import()` to its end. */
@@ -117,15 +99,6 @@ async function coldImportMs(fn: BundledFunction): Promise<number> {
   return ms;
 }
 
-/** From the esbuild metafile beside the bundle: each file that went in, and its bytes in index.mjs. */
-async function bundledInputs(fn: BundledFunction): Promise<Record<string, number>> {
-  const { outputs } = JSON.parse(await readFile(join(dirname(fn.bundleFile), 'index.meta.json'), 'utf8')) as {
-    outputs: Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>;
-  };
-  const output = Object.values(outputs).find(({ entryPoint }) => entryPoint);
-  return Object.fromEntries(Object.entries(output?.inputs ?? {}).map(([input, { bytesInOutput }]) => [input, bytesInOutput]));
-}
-
 /** The four packages (the innermost node_modules folder) or folders of ours (`functions/domain`) that weigh most. */
 function largestParts(inputs: Record<string, number>): BundleRow['parts'] {
   const byPart = new Map<string, number>();
@@ -138,10 +111,4 @@ function largestParts(inputs: Record<string, number>): BundleRow['parts'] {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 4)
     .map(([name, bytes]) => ({ name, kb: bytes / 1000 }));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

@@ -12,6 +12,7 @@ import { streamIds } from '../functions/domain/events.ts';
 import { LOCAL_DNS_TARGET_SUFFIX, startLocalCloud, type LocalCloud } from '../infra/local/cloud.ts';
 import { Profiler } from '../infra/local/profiler.ts';
 import { measureBundles, printBundles } from './bundles.ts';
+import { mean, median, percentile } from './stats.ts';
 
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const [count = 20, concurrency = 5] = process.argv
@@ -99,12 +100,6 @@ async function withBareAcmeClient(cloud: LocalCloud, client: acme.Client, index:
   });
 }
 
-const median = (values: number[]) => percentile(values, 50);
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 
 interface HistoryEntry {
   type: string;

@@ -4,7 +4,7 @@ import { formatDistance } from 'date-fns';
 import type { SslConnection } from '../functions/adapters/databases/database-servers.ts';
 import type { LimitsReport } from '../functions/application/ledger.ts';
 import type { ConnectionUrls } from '../functions/domain/database.ts';
-import type { TlsPolicySetting } from '../functions/domain/tls-policy.ts';
+import type { TlsPolicyAnswer } from '../functions/application/tls-policy.ts';
 import { SETTLED_STATUSES, type DatabaseCertificateRow, type DomainStatus } from '../functions/domain/status.ts';
 import type { CertificateInfo } from '../functions/domain/uploaded-certificate.ts';
 
@@ -17,7 +17,7 @@ export interface AcmStatus {
 }
 
 /** The contract's answer about an app's TLS policy. */
-export type TlsPolicyAnswer = { app: string } & TlsPolicySetting;
+export type { TlsPolicyAnswer };
 
 export interface Domain {
   hostname: string;
@@ -98,9 +98,9 @@ export function keyValues(pairs: Array<[string, string]>): string {
 const heading = (text: string) => `=== ${text}`;
 
 /** "about 1 hour", "3 days": how the platform's CLI shows when a status last changed (`--json` keeps the ISO time). */
-export function relativeTime(iso: string, now: Date = new Date()): string {
+export function relativeTime(iso: string, now: Date = new Date(), { addSuffix = false } = {}): string {
   const at = new Date(iso);
-  return Number.isNaN(at.getTime()) ? iso : formatDistance(at, now);
+  return Number.isNaN(at.getTime()) ? iso : formatDistance(at, now, { addSuffix });
 }
 
 export function acmStatusView({ app, enabled, domains }: AcmStatus, now: Date = new Date()): string {

@@ -14,7 +14,6 @@ import {
   decideOrder,
   emissionIntervalMs,
   exactSetBucket,
-  registeredDomainOf,
   spend,
   tokensLeft,
   failedAuthorizationsBucket,
@@ -25,6 +24,7 @@ import {
   type OrderDecision,
   type OrderRequest,
 } from '../domain/rate-limits.ts';
+import { registeredDomainOf } from '../domain/registered-domain.ts';
 import type { EventLog } from './ports.ts';
 import { afterConflict, type DomainRef } from './streams.ts';
 

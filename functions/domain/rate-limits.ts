@@ -5,7 +5,6 @@ import { failure, type Failure } from './failure-reasons.ts';
 import { registeredDomainOf } from './registered-domain.ts';
 
 /** The ledger names registered-domain buckets by it; tldts stays in registered-domain.ts, out of what imports only limits. */
-export { registeredDomainOf };
 
 export type LimitName =
   | 'newOrdersPerAccount'

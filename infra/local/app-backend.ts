@@ -17,7 +17,7 @@ export interface AppBackend extends LocalServer {
 
 const KEPT_REQUESTS = 1000;
 
-export async function startAppBackend(port = 0): Promise<AppBackend> {
+export async function startAppBackend(): Promise<AppBackend> {
   const requests: AppRequest[] = [];
   const server = http.createServer((request, response) => {
     request.resume(); // a body is read and dropped
@@ -28,5 +28,5 @@ export async function startAppBackend(port = 0): Promise<AppBackend> {
       response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ servedBy: 'app', ...seen }, null, 2)}\n`);
     });
   });
-  return { ...(await listen(server, port, 'http')), requests };
+  return { ...(await listen(server, 0, 'http')), requests };
 }

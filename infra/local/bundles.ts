@@ -47,6 +47,8 @@ export interface BundledFunction {
   /** The asset's module Lambda loads (`.../asset.<hash>/index.mjs`), and its size. */
   bundleFile: string;
   bundleBytes: number;
+  /** From esbuild's metafile: each file that went into the bundle, and its bytes there. */
+  inputs: Record<string, number>;
   handlerExport: string;
   runtime: string;
   timeoutSeconds: number;
@@ -123,7 +125,7 @@ async function synthesizeInto(dir: string): Promise<SynthesizedBundles> {
     if (!bundleFile) throw new Error(`${logicalId}: ${folder} has no ${module}.mjs`);
     functions.push({
       logicalId,
-      entry: await entryOf(folder, logicalId),
+      ...(await metafileOf(folder, logicalId)),
       bundleFile,
       bundleBytes: (await readFile(bundleFile)).length,
       handlerExport,
@@ -148,13 +150,19 @@ function splitHandler(handler: string): [string, string] {
 }
 
 /** The entry file, from the esbuild metafile the stack's bundling writes beside the bundle. */
-async function entryOf(folder: string, logicalId: string): Promise<string> {
+async function metafileOf(folder: string, logicalId: string): Promise<Pick<BundledFunction, 'entry' | 'inputs'>> {
   const metafile = join(folder, 'index.meta.json');
   if (!existsSync(metafile)) throw new Error(`${logicalId}: no index.meta.json in its asset; the stack's bundling sets metafile: true`);
-  const { outputs } = JSON.parse(await readFile(metafile, 'utf8')) as { outputs: Record<string, { entryPoint?: string }> };
-  const entries = Object.values(outputs).flatMap(({ entryPoint }) => (entryPoint ? [entryPoint] : []));
+  const { outputs } = JSON.parse(await readFile(metafile, 'utf8')) as {
+    outputs: Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>;
+  };
+  const entries = Object.values(outputs).filter(({ entryPoint }) => entryPoint);
   if (entries.length !== 1) throw new Error(`${logicalId}: its metafile names ${entries.length} entry points`);
-  return entries[0]!;
+  const [{ entryPoint, inputs }] = entries as [{ entryPoint: string; inputs: Record<string, { bytesInOutput: number }> }];
+  return {
+    entry: entryPoint,
+    inputs: Object.fromEntries(Object.entries(inputs).map(([input, { bytesInOutput }]) => [input, bytesInOutput])),
+  };
 }
 
 export interface BundledFunctions {
@@ -299,7 +307,24 @@ function lambdaEnvironment(fn: BundledFunction, functionName: string, runtime: R
     }
   }
   const environment: Record<string, string> = {
-    // What Lambda sets for every function.
+    ...lambdaBaseEnvironment(fn, functionName),
+    ...fromTemplate,
+    ...deployment,
+    // Every AWS API on this machine: DynamoDB Local, and the local stand-ins for the rest
+    // (Route 53 included, so a stray call is refused here instead of going out).
+    AWS_ENDPOINT_URL: runtime.awsApis.url,
+    AWS_ENDPOINT_URL_DYNAMODB: config.dynamodbEndpoint,
+    NODE_EXTRA_CA_CERTS: runtime.caFile,
+    // No X-Ray here (Lambda hands each invocation its trace id; nothing would receive the segments).
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  };
+  checkAgainstLocalConfig(fn.logicalId, environment, config);
+  return environment;
+}
+
+/** What Lambda sets for every function, before the function's own variables. */
+export function lambdaBaseEnvironment(fn: BundledFunction, functionName: string): Record<string, string> {
+  return {
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
@@ -317,20 +342,9 @@ function lambdaEnvironment(fn: BundledFunction, functionName: string, runtime: R
     TZ: 'UTC',
     LANG: 'en_US.UTF-8',
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...fromTemplate,
-    ...deployment,
-    // Every AWS API on this machine: DynamoDB Local, and the local stand-ins for the rest
-    // (Route 53 included, so a stray call is refused here instead of going out).
-    AWS_ENDPOINT_URL: runtime.awsApis.url,
-    AWS_ENDPOINT_URL_DYNAMODB: config.dynamodbEndpoint,
-    NODE_EXTRA_CA_CERTS: runtime.caFile,
     // Lambda runs Node 22; on this machine's Node 20 the SDK would warn at every cold start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // No X-Ray here (Lambda hands each invocation its trace id; nothing would receive the segments).
-    POWERTOOLS_TRACE_ENABLED: 'false',
   };
-  checkAgainstLocalConfig(fn.logicalId, environment, config);
-  return environment;
 }
 
 /** The stack's `Ref`s, resolved to what stands in for each resource here. */

@@ -12,7 +12,7 @@ import { launchHeadlessChromium } from '../../infra/local/chromium.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
 import type { ExecutionDetail } from '../../infra/local/console/types.ts';
 import { issue } from '../support/certificates.ts';
-import { addDomain, api, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
+import { addDomain, api, eventually, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
 
 // A failure waits ten minutes for its retry: the Failing domain stays Failing while it is looked at.
 const cloud = useLocalCloud({ settings: { retryPolicy: { firstRetryDelayMs: 600_000, failingWindowMs: 3_600_000 } } });
@@ -50,14 +50,6 @@ function consolePage(): Promise<Page> {
 
 /** A domain's rows: name, status, reason and last update, then its message. */
 const row = (hostname: string) => `#apps tbody[data-hostname="${hostname}"]`;
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not so within ${timeoutMs} ms: ${condition}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Until the element `selector` finds reads `text` (the page checks, in its own DOM). */
 async function waitForText(selector: string, text: string): Promise<void> {
@@ -146,7 +138,8 @@ test("an execution shows its path in order, the state it ended in, and each stat
   const { status, body } = await consoleJson(`/executions/${name}`);
   assert.equal(status, 200);
   const detail = body as ExecutionDetail;
-  const entered = (detail.history as Array<{ type: string; state?: { name: string } }>)
+  // The runner's own event log, which the page's steps are read from.
+  const entered = (cloud().workflows.executions.get(name)!.history as Array<{ type: string; state?: { name: string } }>)
     .filter((event) => event.type === 'StateEntered')
     .map((event) => event.state!.name);
   assert.deepEqual(entered.slice(0, 3), ['StartLater?', 'CheckDns', 'CreateOrder']);
@@ -202,7 +195,10 @@ test('the rate-limit ledger and the notices sent: an uploaded certificate near e
   const uploaded = await api(cloud(), 'POST', '/apps/console-uploads/certs', { certificateChain: leaf.pem, privateKey: leaf.keyPem });
   assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
   // The sweep finds what is due in the status projection: once the upload is in it.
-  await waitFor(async () => (await api(cloud(), 'GET', '/apps')).body.some((app: { app: string }) => app.app === 'console-uploads'));
+  await eventually(
+    'the app listed',
+    async () => (await api(cloud(), 'GET', '/apps')).body.some((app: { app: string }) => app.app === 'console-uploads') || undefined,
+  );
   await cloud().sweep();
   await page.waitForSelector('#notices tr[data-notice]');
   const notice = await page.$eval('#notices tr[data-notice]', (tr) => [...tr.querySelectorAll('td')].map((cell) => cell.textContent));

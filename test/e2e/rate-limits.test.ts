@@ -8,7 +8,7 @@ import { bucketId, emissionIntervalMs, exactSetKey, LETS_ENCRYPT_LIMITS, type Bu
 import type { DomainStatus } from '../../functions/domain/status.ts';
 import { run } from '../../cli/commands.ts';
 import { LOCAL_DNS_TARGET_SUFFIX } from '../../infra/local/cloud.ts';
-import { addDomain, api, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
+import { addDomain, api, eventually, timeline, useLocalCloud, waitForStatus } from '../support/local-cloud.ts';
 
 const DAY = 24 * 60 * 60_000;
 // Eight new orders a day for the account: the six toggles spend five, the racers fight for the last three.
@@ -27,16 +27,6 @@ async function lastOf(bucket: Bucket): Promise<RecordedEvent<BucketEvent>> {
 async function statusOf(app: string, hostname: string): Promise<DomainStatus | undefined> {
   const { body } = await api(cloud(), 'GET', `/apps/${app}/acm`);
   return (body.domains as DomainStatus[]).find((domain) => domain.hostname === hostname);
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 test('turning automation off and on six times orders at most 5 certificates for the name; the rest wait, predicted, with the exact refill time', async () => {

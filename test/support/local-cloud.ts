@@ -41,6 +41,17 @@ export async function api(
   return { status: response.status, body: isJson && text ? JSON.parse(text) : text || undefined };
 }
 
+/** Polls `probe` until it gives a value; `what` names what was awaited when it never does. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Polls the status projection until the domain reaches one of `statuses`. */
 export function waitForStatus(
   cloud: LocalCloud,

@@ -1,12 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { registeredDomainOf } from '../../functions/domain/registered-domain.ts';
 import {
   bucketId,
   bucketNamedBy,
   bucketsForOrder,
   decideOrder,
   LETS_ENCRYPT_LIMITS,
-  registeredDomainOf,
   spend,
   stateRefillingAt,
   tokensLeft,

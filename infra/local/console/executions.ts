@@ -71,7 +71,7 @@ export function executionSteps(history: readonly unknown[]): ExecutionStep[] {
   return withoutSecrets(steps) as ExecutionStep[];
 }
 
-export function executionSummary(execution: LocalExecution): ExecutionSummary {
+function executionSummary(execution: LocalExecution): ExecutionSummary {
   const history = execution.history as HistoryEvent[];
   const ended = history.findLast((event) => ENDED.has(event.type));
   const current = history.findLast((event) => event.type === 'StateEntered');
@@ -93,7 +93,6 @@ export function executionDetail(execution: LocalExecution): ExecutionDetail {
     ...executionSummary(execution),
     input: withoutSecrets(execution.input),
     steps: executionSteps(execution.history),
-    history: withoutSecrets(execution.history) as unknown[],
   };
 }
 

@@ -16,7 +16,7 @@ export interface AslDefinition {
   States: Record<string, AslState>;
 }
 
-export const BOX = { width: 124, height: 24, columnGap: 10, layerGap: 14, laneGap: 6, margin: 8 };
+const BOX = { width: 124, height: 24, columnGap: 10, layerGap: 14, laneGap: 6, margin: 8 };
 
 /** A state's ways out, in the definition's order. */
 function successors(state: AslState): Array<{ to: string; kind: EdgeKind }> {

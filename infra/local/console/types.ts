@@ -38,8 +38,6 @@ export interface ExecutionStep {
 export interface ExecutionDetail extends ExecutionSummary {
   input: unknown;
   steps: ExecutionStep[];
-  /** The runner's event log (aws-local-stepfunctions), secrets taken out. */
-  history: unknown[];
 }
 
 export type EdgeKind = 'next' | 'choice' | 'default' | 'catch';

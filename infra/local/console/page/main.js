@@ -184,10 +184,7 @@ function setSubject(id, text) {
 
 /** "3 minutes ago", "in about 5 years": the CLI's wording (date-fns), the ISO time on hover. */
 function when(/** @type {string | undefined} */ iso, now = new Date()) {
-  if (!iso) return '';
-  const at = Date.parse(iso);
-  const distance = relativeTime(iso, now);
-  return h('time', { datetime: iso, title: iso }, Number.isNaN(at) ? iso : at > now.getTime() ? `in ${distance}` : `${distance} ago`);
+  return iso ? h('time', { datetime: iso, title: iso }, relativeTime(iso, now, { addSuffix: true })) : '';
 }
 
 /** @param {string} status */
@@ -199,8 +196,7 @@ function statusCell(/** @type {{ status: string, expiresAt?: string }} */ row) {
 }
 
 /** @param {string[]} headers @param {HTMLElement[]} rows */
-const table = (headers, rows, className = '') =>
-  h('table', { class: className }, h('thead', {}, h('tr', {}, ...headers.map((header) => h('th', {}, header)))), h('tbody', {}, ...rows));
+const table = (headers, rows, className = '') => bodiesTable(headers, [h('tbody', {}, ...rows)], className);
 
 /**
  * A domain's or a database's rows: its name, status, reason code and last update, then the message a person reads.
